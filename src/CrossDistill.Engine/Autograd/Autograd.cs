@@ -1,0 +1,109 @@
+namespace CrossDistill.Engine;
+
+/// <summary>Reverse-mode automatic differentiation over the graph that ops record.</summary>
+public static class Autograd
+{
+    /// <summary>True when an op on <paramref name="inputs"/> must be recorded.</summary>
+    public static bool ShouldRecord(params Tensor[] inputs)
+    {
+        if (!GradMode.IsEnabled) return false;
+        foreach (var t in inputs) if (t.RequiresGrad) return true;
+        return false;
+    }
+
+    public static bool ShouldRecord(Tensor a) => GradMode.IsEnabled && a.RequiresGrad;
+
+    public static bool ShouldRecord(Tensor a, Tensor b) => GradMode.IsEnabled && (a.RequiresGrad || b.RequiresGrad);
+
+    /// <summary>
+    /// Attaches a backward function to <paramref name="output"/> if any input requires grad and
+    /// grad mode is on. Returns the output for chaining.
+    /// </summary>
+    public static Tensor Record(Tensor output, string name, Tensor[] inputs, BackwardFunction backward)
+    {
+        if (!ShouldRecord(inputs)) return output;
+        output.GradFn = new Node(name, inputs, backward);
+        output.SetRequiresGradFromOp();
+        return output;
+    }
+
+    /// <summary>
+    /// Back-propagates from <paramref name="root"/>, accumulating into the <see cref="Tensor.Grad"/>
+    /// of every leaf that requires grad. A non-scalar root needs an explicit gradient of its shape.
+    /// The graph's saved tensors are freed as each node runs.
+    /// </summary>
+    public static void Backward(Tensor root, Tensor? gradient = null)
+    {
+        if (!root.RequiresGrad) throw new InvalidOperationException("Backward() on a tensor that does not require grad and has no grad_fn.");
+        if (gradient is null)
+        {
+            if (root.Numel != 1) throw new InvalidOperationException($"Backward() without a gradient needs a scalar, got shape {ShapeUtil.Format(root.Shape)}.");
+            gradient = Torch.OnesLike(root);
+        }
+        else if (!gradient.Shape.AsSpan().SequenceEqual(root.Shape))
+            throw new ArgumentException($"The gradient's shape {ShapeUtil.Format(gradient.Shape)} does not match the root's {ShapeUtil.Format(root.Shape)}.");
+
+        using var _ = GradMode.NoGrad();
+        if (root.GradFn is null)
+        {
+            AccumulateLeaf(root, gradient);
+            return;
+        }
+
+        var order = TopologicalOrder(root.GradFn);
+        var pending = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [root.GradFn] = gradient };
+        foreach (var node in order)
+        {
+            if (!pending.Remove(node, out var grad)) { node.Release(); continue; }
+            var inputGrads = node.Apply(grad);
+            node.Release();
+            for (int i = 0; i < inputGrads.Length; i++)
+            {
+                var input = node.Inputs[i];
+                var g = inputGrads[i];
+                if (g is null || !input.RequiresGrad) continue;
+                if (!g.Shape.AsSpan().SequenceEqual(input.Shape))
+                    throw new InvalidOperationException($"{node.Name} produced a gradient of shape {ShapeUtil.Format(g.Shape)} for input {i} of shape {ShapeUtil.Format(input.Shape)}.");
+                if (input.GradFn is null) AccumulateLeaf(input, g);
+                else if (pending.TryGetValue(input.GradFn, out var existing)) pending[input.GradFn] = existing + g;
+                else pending[input.GradFn] = g;
+            }
+        }
+    }
+
+    /// <summary>Nodes in an order where each comes before the nodes of its inputs.</summary>
+    private static List<Node> TopologicalOrder(Node root)
+    {
+        var postOrder = new List<Node>();
+        var visited = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(Node Node, int Next)>();
+        stack.Push((root, 0));
+        visited.Add(root);
+        while (stack.Count > 0)
+        {
+            var (node, next) = stack.Pop();
+            if (next < node.Inputs.Length)
+            {
+                stack.Push((node, next + 1));
+                var child = node.Inputs[next].GradFn;
+                if (child is not null && node.Inputs[next].RequiresGrad && visited.Add(child)) stack.Push((child, 0));
+            }
+            else postOrder.Add(node);
+        }
+        postOrder.Reverse();
+        return postOrder;
+    }
+
+    private static void AccumulateLeaf(Tensor leaf, Tensor g)
+    {
+        if (leaf.Grad is null)
+        {
+            // A private copy: g may alias another gradient or a saved tensor.
+            leaf.Grad = g.Clone().DetachFromScopes();
+        }
+        else
+        {
+            leaf.Grad.AddInPlace(g);
+        }
+    }
+}
