@@ -31,7 +31,7 @@ public static unsafe partial class F
             throw new ArgumentException($"BatchNorm: expected more than 1 value per channel when training, got input of shape {ShapeUtil.Format(x.Shape)}.", nameof(x));
 
         var work = ChannelLayout.Prepare(x, out var layout, out bool copied);
-        // saved rows: mean, 1/std; scratch rows: variance, scale, shift
+        // saved rows: mean, 1/std; scratch rows: variance, scale, bias
         var saved = Tensor.Empty(new[] { 2, c });
         using var scratch = Tensor.Empty(new[] { 3, c });
         float* mean = saved.DataPtr, invStd = mean + c;
@@ -68,11 +68,11 @@ public static unsafe partial class F
         {
             invStd[j] = 1f / MathF.Sqrt(variance[j] + eps);
             scale[j] = (w is null ? 1f : w[(long)j * ws]) * invStd[j];
-            shift[j] = (b is null ? 0f : b[(long)j * bs]) - mean[j] * scale[j];
+            shift[j] = b is null ? 0f : b[(long)j * bs];
         }
 
         var y = Tensor.Empty((int[])x.Shape.Clone(), Tensor.DenseStridesOf(work));
-        if (x.Numel > 0) ChannelNormKernel.Normalize(work.DataPtr, y.DataPtr, layout, scale, shift, perSample: false);
+        if (x.Numel > 0) ChannelNormKernel.Normalize(work.DataPtr, y.DataPtr, layout, mean, scale, shift, perSample: false);
 
         var inputs = new List<Tensor> { x };
         if (weight is not null) inputs.Add(weight);

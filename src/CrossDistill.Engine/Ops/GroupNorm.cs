@@ -22,11 +22,11 @@ public static unsafe partial class F
 
         var work = ChannelLayout.Prepare(x, out var layout, out bool copied);
         int groups = numGroups, cg = c / groups;
-        // saved: mean and 1/std per (sample, group); scratch: scale and shift per (sample, channel)
+        // saved: mean and 1/std per (sample, group); scratch: mean, scale and bias per (sample, channel)
         var saved = Tensor.Empty(new[] { 2, n * groups });
-        using var scratch = Tensor.Empty(new[] { 2, n * c });
+        using var scratch = Tensor.Empty(new[] { 3, n * c });
         float* mean = saved.DataPtr, invStd = mean + n * groups;
-        float* scale = scratch.DataPtr, shift = scale + n * c;
+        float* meanPerChannel = scratch.DataPtr, scale = meanPerChannel + n * c, shift = scale + n * c;
         bool empty = x.Numel == 0;
         if (!empty) GroupNormKernel.Statistics(work.DataPtr, layout, groups, eps, mean, invStd);
         float* w = weight is null ? null : weight.DataPtr;
@@ -38,12 +38,13 @@ public static unsafe partial class F
                 {
                     int k = s * groups + j / cg;
                     float sc = invStd[k] * (w is null ? 1f : w[(long)j * ws]);
+                    meanPerChannel[s * c + j] = mean[k];
                     scale[s * c + j] = sc;
-                    shift[s * c + j] = (b is null ? 0f : b[(long)j * bs]) - mean[k] * sc;
+                    shift[s * c + j] = b is null ? 0f : b[(long)j * bs];
                 }
 
         var y = Tensor.Empty((int[])x.Shape.Clone(), Tensor.DenseStridesOf(work));
-        if (!empty) ChannelNormKernel.Normalize(work.DataPtr, y.DataPtr, layout, scale, shift, perSample: true);
+        if (!empty) ChannelNormKernel.Normalize(work.DataPtr, y.DataPtr, layout, meanPerChannel, scale, shift, perSample: true);
 
         var inputs = new List<Tensor> { x };
         if (weight is not null) inputs.Add(weight);

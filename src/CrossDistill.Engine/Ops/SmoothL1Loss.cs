@@ -33,22 +33,26 @@ namespace CrossDistill.Engine.Kernels
         public float GradX(float x, float y) => Grad(x - y);
         public Vector256<float> GradX(Vector256<float> x, Vector256<float> y) => Grad(x - y);
         public Vector512<float> GradX(Vector512<float> x, Vector512<float> y) => Grad(x - y);
-        public float GradY(float x, float y) => -Grad(x - y);
-        public Vector256<float> GradY(Vector256<float> x, Vector256<float> y) => -Grad(x - y);
-        public Vector512<float> GradY(Vector512<float> x, Vector512<float> y) => -Grad(x - y);
+        // PyTorch differentiates the target with the operands swapped, which differs from −∂/∂x only at d = 0 with β = 0.
+        public float GradY(float x, float y) => Grad(y - x);
+        public Vector256<float> GradY(Vector256<float> x, Vector256<float> y) => Grad(y - x);
+        public Vector512<float> GradY(Vector512<float> x, Vector512<float> y) => Grad(y - x);
 
-        private float Grad(float d) => MathF.Abs(d) < Beta ? d / Beta : L1LossOperator.Sign(d);
+        // PyTorch's branch order: d ≤ −β gives −1 first, so with β = 0 the gradient at d = 0 is −1.
+        private float Grad(float d) => d <= -Beta ? -1f : d >= Beta ? 1f : d / Beta;
 
         private Vector256<float> Grad(Vector256<float> d)
         {
             var beta = Vector256.Create(Beta);
-            return Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(d), beta), d / beta, L1LossOperator.Sign(d));
+            var outer = Vector256.ConditionalSelect(Vector256.LessThanOrEqual(d, -beta), -Vector256<float>.One, Vector256<float>.One);
+            return Vector256.ConditionalSelect(Vector256.LessThanOrEqual(d, -beta) | Vector256.GreaterThanOrEqual(d, beta), outer, d / beta);
         }
 
         private Vector512<float> Grad(Vector512<float> d)
         {
             var beta = Vector512.Create(Beta);
-            return Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(d), beta), d / beta, L1LossOperator.Sign(d));
+            var outer = Vector512.ConditionalSelect(Vector512.LessThanOrEqual(d, -beta), -Vector512<float>.One, Vector512<float>.One);
+            return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(d, -beta) | Vector512.GreaterThanOrEqual(d, beta), outer, d / beta);
         }
     }
 }

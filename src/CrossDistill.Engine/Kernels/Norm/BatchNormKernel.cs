@@ -5,6 +5,7 @@ namespace CrossDistill.Engine.Kernels;
 /// backward sums. NCHW planes are reduced one plane at a time and combined per channel in sample
 /// order; channels-last rows are cut into chunks reduced as columns (vectorised over C) and
 /// combined in chunk order. The chunking depends only on the shape, so results are reproducible.
+/// See <see cref="NormMath"/> for how the statistics stay accurate.
 /// </summary>
 internal static unsafe class BatchNormKernel
 {
@@ -17,6 +18,7 @@ internal static unsafe class BatchNormKernel
         nint px = (nint)x;
         if (l.ChannelsLast)
         {
+            // Deviations from the first row: every chunk shares the shift, so chunk sums simply add.
             int rows = l.Rows, chunks = NormMath.ChunkCount(rows, c, MaxChunks);
             using var partial = Tensor.Empty(new[] { chunks, 2, c });
             nint pp = (nint)partial.DataPtr;
@@ -26,22 +28,21 @@ internal static unsafe class BatchNormKernel
                 {
                     var (r0, r1) = NormMath.ChunkRange(rows, chunks, k);
                     float* dst = (float*)pp + (long)k * 2 * c;
-                    NormMath.ColumnMoments((float*)px + (long)r0 * c, r1 - r0, c, dst, dst + c);
+                    NormMath.ColumnShiftedSums((float*)px + (long)r0 * c, r1 - r0, c, (float*)px, dst, dst + c);
                 }
             });
-            float* acc = (float*)pp;
-            long count = NormMath.ChunkRange(rows, chunks, 0).End;
-            for (int k = 1; k < chunks; k++)
-            {
-                var (r0, r1) = NormMath.ChunkRange(rows, chunks, k);
-                float* src = (float*)pp + (long)k * 2 * c;
-                NormMath.MergeColumnMoments(count, acc, acc + c, r1 - r0, src, src + c, c);
-                count += r1 - r0;
-            }
             for (int j = 0; j < c; j++)
             {
-                mean[j] = acc[j];
-                variance[j] = acc[c + j] / count;
+                double sum = 0, squares = 0;
+                for (int k = 0; k < chunks; k++)
+                {
+                    float* src = (float*)pp + (long)k * 2 * c;
+                    sum += src[j];
+                    squares += src[c + j];
+                }
+                var m = Moments.FromShiftedSums(rows, x[j], sum, squares);
+                mean[j] = m.MeanF;
+                variance[j] = (float)m.BiasedVariance;
             }
         }
         else
@@ -54,8 +55,8 @@ internal static unsafe class BatchNormKernel
                 for (int p = start; p < end; p++)
                 {
                     var m = NormMath.RowMoments((float*)px + (long)p * inner, inner);
-                    ((float*)pp)[2 * p] = m.Mean;
-                    ((float*)pp)[2 * p + 1] = m.M2;
+                    ((float*)pp)[2 * p] = (float)m.Mean;
+                    ((float*)pp)[2 * p + 1] = (float)m.M2;
                 }
             });
             float* part = (float*)pp;
@@ -67,8 +68,8 @@ internal static unsafe class BatchNormKernel
                     long p = (long)n * c + j;
                     acc = Moments.Merge(acc, new Moments(inner, part[2 * p], part[2 * p + 1]));
                 }
-                mean[j] = acc.Mean;
-                variance[j] = acc.BiasedVariance;
+                mean[j] = acc.MeanF;
+                variance[j] = (float)acc.BiasedVariance;
             }
         }
     }

@@ -9,10 +9,10 @@ internal static unsafe class ChannelNormKernel
 {
     private const int Grain = 1 << 14;
 
-    /// <summary>y = x·scale + shift with per-channel (or per sample and channel) coefficients.</summary>
-    public static void Normalize(float* x, float* y, ChannelLayout l, float* scale, float* shift, bool perSample)
+    /// <summary>y = (x − mean)·scale + bias with per-channel (or per sample and channel) coefficients.</summary>
+    public static void Normalize(float* x, float* y, ChannelLayout l, float* mean, float* scale, float* bias, bool perSample)
     {
-        nint px = (nint)x, py = (nint)y, ps = (nint)scale, pb = (nint)shift;
+        nint px = (nint)x, py = (nint)y, pm = (nint)mean, ps = (nint)scale, pb = (nint)bias;
         int c = l.C, inner = l.Inner;
         if (l.ChannelsLast)
         {
@@ -22,7 +22,7 @@ internal static unsafe class ChannelNormKernel
                 {
                     int n = r / inner, stop = Math.Min(end, (n + 1) * inner);
                     long o = perSample ? (long)n * c : 0;
-                    NormMath.ColumnAffine((float*)px + (long)r * c, (float*)py + (long)r * c, stop - r, c, (float*)ps + o, (float*)pb + o);
+                    NormMath.ColumnNormalize((float*)px + (long)r * c, (float*)py + (long)r * c, stop - r, c, (float*)pm + o, (float*)ps + o, (float*)pb + o);
                     r = stop;
                 }
             });
@@ -34,7 +34,7 @@ internal static unsafe class ChannelNormKernel
                 for (int p = start; p < end; p++)
                 {
                     int k = perSample ? p : p % c;
-                    NormMath.RowAffine((float*)px + (long)p * inner, (float*)py + (long)p * inner, inner, ((float*)ps)[k], ((float*)pb)[k]);
+                    NormMath.RowNormalize((float*)px + (long)p * inner, (float*)py + (long)p * inner, inner, ((float*)pm)[k], ((float*)ps)[k], ((float*)pb)[k]);
                 }
             });
         }

@@ -4,7 +4,7 @@ namespace CrossDistill.Engine.Kernels;
 /// Group-norm reductions per sample and group. In NCHW a group is one contiguous block, reduced
 /// as a row; channels-last samples are reduced as columns (vectorised over C) in row chunks, and
 /// the per-channel results are then combined within each group. The chunking depends only on the
-/// shape, so results are reproducible.
+/// shape, so results are reproducible. See <see cref="NormMath"/> for how the statistics stay accurate.
 /// </summary>
 internal static unsafe class GroupNormKernel
 {
@@ -23,13 +23,14 @@ internal static unsafe class GroupNormKernel
                 for (int k = start; k < end; k++)
                 {
                     var m = NormMath.RowMoments((float*)px + (long)k * block, block);
-                    ((float*)pm)[k] = m.Mean;
-                    ((float*)pr)[k] = 1f / MathF.Sqrt(m.BiasedVariance + eps);
+                    ((float*)pm)[k] = m.MeanF;
+                    ((float*)pr)[k] = 1f / MathF.Sqrt((float)m.BiasedVariance + eps);
                 }
             });
             return;
         }
 
+        // Per sample, deviations from its first row, so the chunk sums of a sample simply add.
         int chunks = NormMath.ChunkCount(inner, c, MaxChunksPerSample);
         using var partial = Tensor.Empty(new[] { n, chunks, 2, c });
         nint pp = (nint)partial.DataPtr;
@@ -40,26 +41,29 @@ internal static unsafe class GroupNormKernel
                 int s = u / chunks, k = u % chunks;
                 var (r0, r1) = NormMath.ChunkRange(inner, chunks, k);
                 float* dst = (float*)pp + (long)u * 2 * c;
-                NormMath.ColumnMoments((float*)px + ((long)s * inner + r0) * c, r1 - r0, c, dst, dst + c);
+                float* sample = (float*)px + (long)s * inner * c;
+                NormMath.ColumnShiftedSums(sample + (long)r0 * c, r1 - r0, c, sample, dst, dst + c);
             }
         });
         for (int s = 0; s < n; s++)
         {
-            float* acc = (float*)pp + (long)s * chunks * 2 * c;
-            long count = NormMath.ChunkRange(inner, chunks, 0).End;
-            for (int k = 1; k < chunks; k++)
-            {
-                var (r0, r1) = NormMath.ChunkRange(inner, chunks, k);
-                float* src = acc + (long)k * 2 * c;
-                NormMath.MergeColumnMoments(count, acc, acc + c, r1 - r0, src, src + c, c);
-                count += r1 - r0;
-            }
+            float* shift = x + (long)s * inner * c;
             for (int g = 0; g < groups; g++)
             {
                 var m = default(Moments);
-                for (int j = g * cg; j < (g + 1) * cg; j++) m = Moments.Merge(m, new Moments(count, acc[j], acc[c + j]));
-                mean[s * groups + g] = m.Mean;
-                invStd[s * groups + g] = 1f / MathF.Sqrt(m.BiasedVariance + eps);
+                for (int j = g * cg; j < (g + 1) * cg; j++)
+                {
+                    double sum = 0, squares = 0;
+                    for (int k = 0; k < chunks; k++)
+                    {
+                        float* src = (float*)pp + ((long)s * chunks + k) * 2 * c;
+                        sum += src[j];
+                        squares += src[c + j];
+                    }
+                    m = Moments.Merge(m, Moments.FromShiftedSums(inner, shift[j], sum, squares));
+                }
+                mean[s * groups + g] = m.MeanF;
+                invStd[s * groups + g] = 1f / MathF.Sqrt((float)m.BiasedVariance + eps);
             }
         }
     }

@@ -23,29 +23,29 @@ internal static unsafe class LayerNormKernel
             {
                 float* xr = (float*)px + (long)r * d, yr = (float*)py + (long)r * d;
                 var m = NormMath.RowMoments(xr, d);
-                float rstd = 1f / MathF.Sqrt(m.BiasedVariance + eps);
-                ((float*)pm)[r] = m.Mean;
+                float mu = m.MeanF, rstd = 1f / MathF.Sqrt((float)m.BiasedVariance + eps);
+                ((float*)pm)[r] = mu;
                 ((float*)pr)[r] = rstd;
-                if (pw == 0) NormMath.RowAffine(xr, yr, d, rstd, -m.Mean * rstd);
-                else AffineRow(xr, yr, d, rstd, -m.Mean * rstd, (float*)pw, (float*)pb);
+                if (pw == 0) NormMath.RowNormalize(xr, yr, d, mu, rstd, 0f);
+                else AffineRow(xr, yr, d, mu, rstd, (float*)pw, (float*)pb);
             }
         });
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AffineRow(float* x, float* y, int d, float scale, float shift, float* w, float* b)
+    private static void AffineRow(float* x, float* y, int d, float mean, float rstd, float* w, float* b)
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            Vector512<float> vs = Vector512.Create(scale), vt = Vector512.Create(shift);
+            Vector512<float> vm = Vector512.Create(mean), vr = Vector512.Create(rstd);
             for (; i <= d - 16; i += 16)
             {
-                var t = Vector512.FusedMultiplyAdd(Vector512.Load(x + i), vs, vt);
+                var t = (Vector512.Load(x + i) - vm) * vr;
                 Vector512.Store(Vector512.FusedMultiplyAdd(t, Vector512.Load(w + i), Vector512.Load(b + i)), y + i);
             }
         }
-        for (; i < d; i++) y[i] = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(x[i], scale, shift), w[i], b[i]);
+        for (; i < d; i++) y[i] = MathF.FusedMultiplyAdd((x[i] - mean) * rstd, w[i], b[i]);
     }
 
     /// <summary>

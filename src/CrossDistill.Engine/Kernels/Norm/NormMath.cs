@@ -4,42 +4,55 @@ using System.Runtime.Intrinsics;
 namespace CrossDistill.Engine.Kernels;
 
 /// <summary>
-/// Count, mean and sum of squared deviations (M2) of a set of values. Accumulated with Welford's
-/// update and merged with Chan's formula, which stays accurate in float32 where sum and sum of
-/// squares would cancel (a large mean and a small spread).
+/// Count, mean and sum of squared deviations (M2) of a set of values, merged with Chan's formula.
+/// Partial results come from float32 kernels; merging them is rare enough to do in double.
 /// </summary>
 internal struct Moments
 {
     public long Count;
-    public float Mean;
-    public float M2;
+    public double Mean;
+    public double M2;
 
-    public Moments(long count, float mean, float m2)
+    public Moments(long count, double mean, double m2)
     {
         Count = count;
         Mean = mean;
         M2 = m2;
     }
 
-    public readonly float BiasedVariance => M2 / Count;
+    /// <summary>From sums of deviations from a shift K: Σ(x − K) and Σ(x − K)².</summary>
+    public static Moments FromShiftedSums(long count, double shift, double sum, double sumSquares)
+    {
+        double d = sum / count;
+        return new Moments(count, shift + d, Math.Max(sumSquares - sum * d, 0));
+    }
+
+    public readonly float MeanF => (float)Mean;
+
+    public readonly double BiasedVariance => M2 / Count;
 
     public static Moments Merge(Moments a, Moments b)
     {
         if (a.Count == 0) return b;
         if (b.Count == 0) return a;
         long n = a.Count + b.Count;
-        float delta = b.Mean - a.Mean;
-        float mean = a.Mean + delta * (float)((double)b.Count / n);
-        float m2 = a.M2 + b.M2 + delta * delta * (float)((double)a.Count * b.Count / n);
-        return new Moments(n, mean, m2);
+        double delta = b.Mean - a.Mean;
+        return new Moments(n, a.Mean + delta * b.Count / n, a.M2 + b.M2 + delta * delta * a.Count * b.Count / n);
     }
 }
 
 /// <summary>
 /// The vectorised building blocks of the normalisation layers: moments of a row or of the columns
-/// of a [rows, cols] block, per-channel affine maps, and the two sums and the input gradient of
+/// of a [rows, cols] block, the forward normalisation, and the two sums and the input gradient of
 /// the normalisation backward. Rows are contiguous runs (an NCHW plane, a LayerNorm row); columns
 /// are the channels of a channels-last block.
+/// <para>
+/// Statistics must survive a mean far from zero relative to the spread, where Σx and Σx² cancel.
+/// A row is reduced with Welford's update in 64 independent lanes, so each lane's running mean
+/// takes few rounding steps. Columns are reduced as sums of deviations from a shift K taken from
+/// the data (the first row): |x − K| is of the order of the spread, so the float sums lose nothing
+/// to the mean, and the mean K + Σ(x − K)/n is rounded once.
+/// </para>
 /// </summary>
 internal static unsafe class NormMath
 {
@@ -134,101 +147,63 @@ internal static unsafe class NormMath
         return Moments.Merge(a, b);
     }
 
-    /// <summary>Per-column mean and M2 of a [rows, cols] row-major block (count = rows).</summary>
+    /// <summary>Per column c of a [rows, cols] block: Σ(x − shift[c]) and Σ(x − shift[c])², written (not added).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ColumnMoments(float* x, int rows, int cols, float* mean, float* m2)
+    public static void ColumnShiftedSums(float* x, int rows, int cols, float* shift, float* sum, float* sumSquares)
     {
-        new Span<float>(mean, cols).Clear();
-        new Span<float>(m2, cols).Clear();
+        new Span<float>(sum, cols).Clear();
+        new Span<float>(sumSquares, cols).Clear();
         for (int r = 0; r < rows; r++)
         {
             float* row = x + (long)r * cols;
-            float rk = 1f / (r + 1);
             int c = 0;
             if (Vector512.IsHardwareAccelerated)
             {
-                var vrk = Vector512.Create(rk);
                 for (; c <= cols - 16; c += 16)
                 {
-                    var m = Vector512.Load(mean + c);
-                    var s = Vector512.Load(m2 + c);
-                    Welford(ref m, ref s, Vector512.Load(row + c), vrk);
-                    Vector512.Store(m, mean + c);
-                    Vector512.Store(s, m2 + c);
+                    var d = Vector512.Load(row + c) - Vector512.Load(shift + c);
+                    Vector512.Store(Vector512.Load(sum + c) + d, sum + c);
+                    Vector512.Store(Vector512.FusedMultiplyAdd(d, d, Vector512.Load(sumSquares + c)), sumSquares + c);
                 }
             }
             for (; c < cols; c++)
             {
-                float v = row[c];
-                float d = v - mean[c];
-                mean[c] += d * rk;
-                m2[c] += d * (v - mean[c]);
+                float d = row[c] - shift[c];
+                sum[c] += d;
+                sumSquares[c] += d * d;
             }
         }
     }
 
-    /// <summary>Merges column moments B (count <paramref name="countB"/>) into A (count <paramref name="countA"/>).</summary>
+    /// <summary>
+    /// y = (x − mean)·scale + bias over a contiguous run. Subtracting the mean first keeps the
+    /// digits that x·scale + (bias − mean·scale) would round away when the mean is large.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MergeColumnMoments(long countA, float* meanA, float* m2A, long countB, float* meanB, float* m2B, int cols)
-    {
-        if (countB == 0) return;
-        if (countA == 0)
-        {
-            Buffer.MemoryCopy(meanB, meanA, cols * 4L, cols * 4L);
-            Buffer.MemoryCopy(m2B, m2A, cols * 4L, cols * 4L);
-            return;
-        }
-        long n = countA + countB;
-        float fb = (float)((double)countB / n), fab = (float)((double)countA * countB / n);
-        int c = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var vfb = Vector512.Create(fb);
-            var vfab = Vector512.Create(fab);
-            for (; c <= cols - 16; c += 16)
-            {
-                var ma = Vector512.Load(meanA + c);
-                var d = Vector512.Load(meanB + c) - ma;
-                Vector512.Store(Vector512.FusedMultiplyAdd(d, vfb, ma), meanA + c);
-                Vector512.Store(Vector512.Load(m2A + c) + Vector512.Load(m2B + c) + d * d * vfab, m2A + c);
-            }
-        }
-        for (; c < cols; c++)
-        {
-            float d = meanB[c] - meanA[c];
-            meanA[c] += d * fb;
-            m2A[c] = m2A[c] + m2B[c] + d * d * fab;
-        }
-    }
-
-    /// <summary>y = x·scale + shift over a contiguous run.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RowAffine(float* x, float* y, int n, float scale, float shift)
+    public static void RowNormalize(float* x, float* y, int n, float mean, float scale, float bias)
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            var a = Vector512.Create(scale);
-            var b = Vector512.Create(shift);
+            Vector512<float> m = Vector512.Create(mean), a = Vector512.Create(scale), b = Vector512.Create(bias);
             for (; i <= n - 32; i += 32)
             {
-                Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(x + i), a, b), y + i);
-                Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(x + i + 16), a, b), y + i + 16);
+                Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(x + i) - m, a, b), y + i);
+                Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(x + i + 16) - m, a, b), y + i + 16);
             }
-            for (; i <= n - 16; i += 16) Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(x + i), a, b), y + i);
+            for (; i <= n - 16; i += 16) Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(x + i) - m, a, b), y + i);
         }
         if (Vector256.IsHardwareAccelerated)
         {
-            var a = Vector256.Create(scale);
-            var b = Vector256.Create(shift);
-            for (; i <= n - 8; i += 8) Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(x + i), a, b), y + i);
+            Vector256<float> m = Vector256.Create(mean), a = Vector256.Create(scale), b = Vector256.Create(bias);
+            for (; i <= n - 8; i += 8) Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(x + i) - m, a, b), y + i);
         }
-        for (; i < n; i++) y[i] = MathF.FusedMultiplyAdd(x[i], scale, shift);
+        for (; i < n; i++) y[i] = MathF.FusedMultiplyAdd(x[i] - mean, scale, bias);
     }
 
-    /// <summary>y[r, c] = x[r, c]·scale[c] + shift[c] over a [rows, cols] block.</summary>
+    /// <summary>y[r, c] = (x[r, c] − mean[c])·scale[c] + bias[c] over a [rows, cols] block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ColumnAffine(float* x, float* y, int rows, int cols, float* scale, float* shift)
+    public static void ColumnNormalize(float* x, float* y, int rows, int cols, float* mean, float* scale, float* bias)
     {
         for (int r = 0; r < rows; r++)
         {
@@ -236,11 +211,11 @@ internal static unsafe class NormMath
             int c = 0;
             if (Vector512.IsHardwareAccelerated)
                 for (; c <= cols - 16; c += 16)
-                    Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(xr + c), Vector512.Load(scale + c), Vector512.Load(shift + c)), yr + c);
+                    Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(xr + c) - Vector512.Load(mean + c), Vector512.Load(scale + c), Vector512.Load(bias + c)), yr + c);
             if (Vector256.IsHardwareAccelerated)
                 for (; c <= cols - 8; c += 8)
-                    Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(xr + c), Vector256.Load(scale + c), Vector256.Load(shift + c)), yr + c);
-            for (; c < cols; c++) yr[c] = MathF.FusedMultiplyAdd(xr[c], scale[c], shift[c]);
+                    Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(xr + c) - Vector256.Load(mean + c), Vector256.Load(scale + c), Vector256.Load(bias + c)), yr + c);
+            for (; c < cols; c++) yr[c] = MathF.FusedMultiplyAdd(xr[c] - mean[c], scale[c], bias[c]);
         }
     }
 
