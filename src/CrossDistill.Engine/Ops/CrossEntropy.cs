@@ -5,7 +5,7 @@ namespace CrossDistill.Engine;
 public static unsafe partial class F
 {
     /// <summary>
-    /// torch.nn.functional.cross_entropy on (N, C) or (N, C, d1, …) logits, fused: each position's
+    /// torch.nn.functional.cross_entropy on (N, C), (N, C, d1, …) or unbatched (C) logits, fused: each position's
     /// log-softmax and loss come from one kernel, and the backward writes softmax − target in one
     /// pass. <paramref name="target"/> is either int64 class indices of shape (N) or (N, d1, …), or
     /// float class probabilities of the logits' shape. As in PyTorch 1.13: label smoothing mixes the
@@ -19,6 +19,13 @@ public static unsafe partial class F
     {
         const string op = "CrossEntropy";
         var red = LossReductions.Parse(reduction, op);
+        if (logits.Rank == 1)
+        {
+            // An unbatched (C) input: a batch of one, and a scalar per-position loss.
+            var batched = CrossEntropy(logits.Unsqueeze(0), target.DType == DType.Float32 ? target.Unsqueeze(0) : target.Reshape(1),
+                labelSmoothing, reduction, ignoreIndex, weight);
+            return red == LossReduction.None ? batched.Reshape() : batched;
+        }
         CheckClassInputs(op, logits, weight);
         if (!(labelSmoothing >= 0f && labelSmoothing <= 1f))
             throw new ArgumentException($"{op}: labelSmoothing must be in [0, 1], got {labelSmoothing}.", nameof(labelSmoothing));

@@ -74,11 +74,12 @@ public static unsafe partial class F
             db?.ZeroInPlace();
         }
         if (!ReferenceEquals(dy, g)) dy.Dispose();
+        // The kernel writes both parameter gradients; keep only those asked for.
+        if (weight?.RequiresGrad != true) { dw?.Dispose(); dw = null; }
+        if (bias?.RequiresGrad != true) { db?.Dispose(); db = null; }
         var grads = new List<Tensor?> { dx };
-        if (weight is not null) grads.Add(weight.RequiresGrad ? dw : null);
-        else dw?.Dispose();
-        if (bias is not null) grads.Add(bias.RequiresGrad ? db : null);
-        else db?.Dispose();
+        if (weight is not null) grads.Add(dw);
+        if (bias is not null) grads.Add(db);
         return grads.ToArray();
     }
 

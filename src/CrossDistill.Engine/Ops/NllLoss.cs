@@ -5,8 +5,8 @@ namespace CrossDistill.Engine;
 public static unsafe partial class F
 {
     /// <summary>
-    /// torch.nn.functional.nll_loss: −w[t]·logProbs[t] for (N, C) or (N, C, d1, …) log-probabilities
-    /// and int64 class indices of shape (N) or (N, d1, …). Positions whose target is
+    /// torch.nn.functional.nll_loss: −w[t]·logProbs[t] for (N, C), (N, C, d1, …) or unbatched (C)
+    /// log-probabilities and int64 class indices of shape (N), (N, d1, …) or (). Positions whose target is
     /// <paramref name="ignoreIndex"/> contribute nothing; "mean" divides by the summed weights of
     /// the other positions.
     /// </summary>
@@ -14,6 +14,12 @@ public static unsafe partial class F
     {
         const string op = "NllLoss";
         var red = LossReductions.Parse(reduction, op);
+        if (logProbs.Rank == 1)
+        {
+            // An unbatched (C) input: a batch of one, and a scalar per-position loss.
+            var batched = NllLoss(logProbs.Unsqueeze(0), target.Reshape(1), reduction, ignoreIndex, weight);
+            return red == LossReduction.None ? batched.Reshape() : batched;
+        }
         CheckClassInputs(op, logProbs, weight);
         int c = logProbs.Shape[1];
         var index = PrepareClassIndices(op, logProbs, target, ignoreIndex, out bool indexCopied);

@@ -84,20 +84,20 @@ public class NormLossOpTests
         var x = Randn(g, 3, 4, 3, 2);
         var w = Positive(g, 4);
         var b = Randn(g, 4);
-        Check("BatchNorm #1", t => F.BatchNorm(t[0], null, null, t[1], t[2], training: true), new[] { x, w, b });
+        Check("BatchNorm train NCHW", t => F.BatchNorm(t[0], null, null, t[1], t[2], training: true), new[] { x, w, b });
         // GradCheck perturbs inputs in storage order and reads gradients in logical order, so the
         // channels-last copy is made inside the function.
-        Check("BatchNorm #2", t => F.BatchNorm(t[0].ContiguousChannelsLast(), null, null, t[1], t[2], training: true), new[] { x, w, b });
+        Check("BatchNorm train channels-last", t => F.BatchNorm(t[0].ContiguousChannelsLast(), null, null, t[1], t[2], training: true), new[] { x, w, b });
         var rm = Randn(g, 4);
         var rv = Positive(g, 4);
-        Check("BatchNorm #3", t => F.BatchNorm(t[0], rm, rv, t[1], t[2], training: false), new[] { x, w, b });
-        Check("BatchNorm #4", t => F.BatchNorm(t[0], null, null, null, null, training: true), new[] { Randn(g, 5, 3) });
+        Check("BatchNorm eval", t => F.BatchNorm(t[0], rm, rv, t[1], t[2], training: false), new[] { x, w, b });
+        Check("BatchNorm (N, C) no affine", t => F.BatchNorm(t[0], null, null, null, null, training: true), new[] { Randn(g, 5, 3) });
 
-        Check("LayerNorm #5", t => F.LayerNorm(t[0], new[] { 2, 5 }, t[1], t[2]), new[] { Randn(g, 3, 2, 5), Positive(g, 2, 5), Randn(g, 2, 5) });
-        Check("LayerNorm #6", t => F.LayerNorm(t[0], new[] { 6 }), new[] { Randn(g, 4, 6) });
+        Check("LayerNorm two dims", t => F.LayerNorm(t[0], new[] { 2, 5 }, t[1], t[2]), new[] { Randn(g, 3, 2, 5), Positive(g, 2, 5), Randn(g, 2, 5) });
+        Check("LayerNorm no affine", t => F.LayerNorm(t[0], new[] { 6 }), new[] { Randn(g, 4, 6) });
 
-        Check("GroupNorm #7", t => F.GroupNorm(t[0], 2, t[1], t[2]), new[] { Randn(g, 2, 4, 3, 2), Positive(g, 4), Randn(g, 4) });
-        Check("GroupNorm #8", t => F.GroupNorm(t[0].ContiguousChannelsLast(), 3, t[1], t[2]), new[] { Randn(g, 2, 6, 2, 3), Positive(g, 6), Randn(g, 6) });
+        Check("GroupNorm NCHW", t => F.GroupNorm(t[0], 2, t[1], t[2]), new[] { Randn(g, 2, 4, 3, 2), Positive(g, 4), Randn(g, 4) });
+        Check("GroupNorm channels-last", t => F.GroupNorm(t[0].ContiguousChannelsLast(), 3, t[1], t[2]), new[] { Randn(g, 2, 6, 2, 3), Positive(g, 6), Randn(g, 6) });
     }
 
     [Fact]
@@ -106,32 +106,32 @@ public class NormLossOpTests
         var g = new Generator(12);
         var index = Torch.FromArray(new long[] { 2, 0, -100, 4, 1 }, 5).DetachFromScopes();
         var classWeight = Positive(g, 5);
-        Check("CrossEntropy #9", t => F.CrossEntropy(t[0], index, 0.1f, "mean", -100, classWeight), new[] { Randn(g, 5, 5) });
-        Check("CrossEntropy #10", t => F.CrossEntropy(t[0], index, 0f, "none"), new[] { Randn(g, 5, 5) });
+        Check("CrossEntropy smoothing weight ignore", t => F.CrossEntropy(t[0], index, 0.1f, "mean", -100, classWeight), new[] { Randn(g, 5, 5) });
+        Check("CrossEntropy none", t => F.CrossEntropy(t[0], index, 0f, "none"), new[] { Randn(g, 5, 5) });
         var spatialIndex = Torch.RandInt(0, 3, new[] { 2, 4, 5 }, g).DetachFromScopes();
-        Check("CrossEntropy #11", t => F.CrossEntropy(t[0], spatialIndex, 0.2f, "sum"), new[] { Randn(g, 2, 3, 4, 5) });
+        Check("CrossEntropy NCHW sum", t => F.CrossEntropy(t[0], spatialIndex, 0.2f, "sum"), new[] { Randn(g, 2, 3, 4, 5) });
         using (var probs = Torch.Exp(Randn(g, 4, 6)))
         {
             var soft = (probs / probs.Sum(1, keepDim: true)).DetachFromScopes();
             var softWeight = Positive(g, 6);
-            Check("CrossEntropy #12", t => F.CrossEntropy(t[0], t[1], 0.1f, "mean", -100, softWeight), new[] { Randn(g, 4, 6), soft });
+            Check("CrossEntropy soft targets", t => F.CrossEntropy(t[0], t[1], 0.1f, "mean", -100, softWeight), new[] { Randn(g, 4, 6), soft });
         }
-        Check("NllLoss #13", t => F.NllLoss(t[0], index, "mean", -100, classWeight), new[] { Randn(g, 5, 5) });
+        Check("NllLoss weight ignore", t => F.NllLoss(t[0], index, "mean", -100, classWeight), new[] { Randn(g, 5, 5) });
 
-        Check("MseLoss #14", t => F.MseLoss(t[0], t[1], "none"), new[] { Randn(g, 3, 4), Randn(g, 4) });
-        Check("L1Loss #15", t => F.L1Loss(t[0], t[1], "sum"), new[] { Randn(g, 3, 4), Randn(g, 3, 4) });
-        Check("SmoothL1Loss #16", t => F.SmoothL1Loss(t[0], t[1], "mean", 0.8f), new[] { Randn(g, 3, 4), Randn(g, 3, 4) });
+        Check("MseLoss broadcast", t => F.MseLoss(t[0], t[1], "none"), new[] { Randn(g, 3, 4), Randn(g, 4) });
+        Check("L1Loss", t => F.L1Loss(t[0], t[1], "sum"), new[] { Randn(g, 3, 4), Randn(g, 3, 4) });
+        Check("SmoothL1Loss", t => F.SmoothL1Loss(t[0], t[1], "mean", 0.8f), new[] { Randn(g, 3, 4), Randn(g, 3, 4) });
         // Targets well away from 0, where the finite differences would step outside the domain of log.
-        Check("KlDiv #17", t => F.KlDiv(t[0], t[1], "batchmean"), new[] { Randn(g, 3, 5), Positive(g, 3, 5) });
-        Check("KlDiv #18", t => F.KlDiv(t[0], t[1], "none", logTarget: true), new[] { Randn(g, 3, 5), Randn(g, 3, 5) });
+        Check("KlDiv batchmean", t => F.KlDiv(t[0], t[1], "batchmean"), new[] { Randn(g, 3, 5), Positive(g, 3, 5) });
+        Check("KlDiv log target", t => F.KlDiv(t[0], t[1], "none", logTarget: true), new[] { Randn(g, 3, 5), Randn(g, 3, 5) });
         var probTarget = Torch.Rand(new[] { 3, 4 }, g).DetachFromScopes();
         var bceWeight = Positive(g, 3, 4);
         var posWeight = Positive(g, 4);
-        Check("BinaryCrossEntropyWithLogits #19", t => F.BinaryCrossEntropyWithLogits(t[0], t[1], bceWeight, posWeight), new[] { Randn(g, 3, 4), probTarget });
-        Check("BinaryCrossEntropyWithLogits #20", t => F.BinaryCrossEntropyWithLogits(t[0], t[1], null, null, "none"), new[] { Randn(g, 3, 4), probTarget });
+        Check("BCE weights", t => F.BinaryCrossEntropyWithLogits(t[0], t[1], bceWeight, posWeight), new[] { Randn(g, 3, 4), probTarget });
+        Check("BCE none", t => F.BinaryCrossEntropyWithLogits(t[0], t[1], null, null, "none"), new[] { Randn(g, 3, 4), probTarget });
 
-        Check("CosineSimilarity #21", t => F.CosineSimilarity(t[0], t[1]), new[] { Randn(g, 3, 5), Randn(g, 3, 5) });
-        Check("CosineSimilarity #22", t => F.CosineSimilarity(t[0], t[1], dim: 1), new[] { Randn(g, 2, 3, 4, 5), Randn(g, 1, 3, 4, 5) });
+        Check("CosineSimilarity rows", t => F.CosineSimilarity(t[0], t[1]), new[] { Randn(g, 3, 5), Randn(g, 3, 5) });
+        Check("CosineSimilarity NCHW broadcast", t => F.CosineSimilarity(t[0], t[1], dim: 1), new[] { Randn(g, 2, 3, 4, 5), Randn(g, 1, 3, 4, 5) });
     }
 
     /// <summary>A reference batch norm in double: per-channel mean and biased variance over every other dim.</summary>
@@ -171,6 +171,61 @@ public class NormLossOpTests
         TensorAssert.Close(expected, cl, 1e-4f, 1e-4f, "channels-last");
         var x2 = Torch.Normal(new[] { 3000, 40 }, -1f, 0.5f, g);
         TensorAssert.Close(ReferenceBatchNorm(x2, 1e-5f), F.BatchNorm(x2, null, null, null, null, training: true), 1e-4f, 1e-4f, "(N, C)");
+    }
+
+    [Fact]
+    public void GroupNormAgreesAcrossLayoutsOnLargeInputs()
+    {
+        using var scope = DisposeScope.Enter();
+        var g = new Generator(9);
+        // Enough positions per sample for several channels-last chunks.
+        var x = Torch.Normal(new[] { 2, 32, 32, 32 }, 2f, 3f, g);
+        var w = Positive(g, 32).RequiresGrad_();
+        var b = Randn(g, 32).RequiresGrad_();
+        var up = Torch.Randn(new[] { 2, 32, 32, 32 }, g);
+        Tensor[] Run(Tensor input)
+        {
+            var leaf = input.Detach().RequiresGrad_();
+            var y = F.GroupNorm(leaf, 4, w, b);
+            (y * up).Sum().Backward();
+            var result = new[] { y, leaf.Grad!, w.Grad!, b.Grad! };
+            w.Grad = null;
+            b.Grad = null;
+            return result;
+        }
+        var nchw = Run(x);
+        var cl = Run(x.ContiguousChannelsLast());
+        Assert.True(cl[0].IsChannelsLast && cl[1].IsChannelsLast);
+        string[] what = { "output", "input gradient", "weight gradient", "bias gradient" };
+        for (int i = 0; i < 4; i++) TensorAssert.Close(nchw[i], cl[i], 1e-4f, 1e-4f, what[i]);
+    }
+
+    [Fact]
+    public void LayerNormParameterGradientsAddUpOverRowChunks()
+    {
+        using var scope = DisposeScope.Enter();
+        var g = new Generator(10);
+        var x = Torch.Randn(new[] { 600, 96 }, g);
+        var up = Torch.Randn(new[] { 600, 96 }, g);
+        var w = Positive(g, 96).RequiresGrad_();
+        var b = Randn(g, 96).RequiresGrad_();
+        // The whole batch is reduced in several chunks; slices of 50 rows each fit in one.
+        (F.LayerNorm(x, new[] { 96 }, w, b) * up).Sum().Backward();
+        var (dw, db) = (w.Grad!, b.Grad!);
+        w.Grad = null;
+        b.Grad = null;
+        var sumW = Torch.Zeros(96);
+        var sumB = Torch.Zeros(96);
+        for (int r = 0; r < 600; r += 50)
+        {
+            (F.LayerNorm(x.Narrow(0, r, 50), new[] { 96 }, w, b) * up.Narrow(0, r, 50)).Sum().Backward();
+            sumW.AddInPlace(w.Grad!);
+            sumB.AddInPlace(b.Grad!);
+            w.Grad = null;
+            b.Grad = null;
+        }
+        TensorAssert.Close(sumW, dw, 1e-4f, 1e-4f, "weight gradient");
+        TensorAssert.Close(sumB, db, 1e-4f, 1e-4f, "bias gradient");
     }
 
     [Fact]
