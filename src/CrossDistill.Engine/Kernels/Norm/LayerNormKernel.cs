@@ -62,7 +62,7 @@ internal static unsafe class LayerNormKernel
                 for (int r = start; r < end; r++)
                 {
                     long o = (long)r * d;
-                    InputGradRow((float*)px + o, (float*)pg + o, (float*)pd + o, d, ((float*)pm)[r], ((float*)pr)[r], (float*)pw);
+                    InputGradRow((float*)px + o, (float*)pg + o, (float*)pd + o, d, ((float*)pm)[r], ((float*)pr)[r], (float*)pw, null, null);
                 }
             });
             return;
@@ -81,8 +81,8 @@ internal static unsafe class LayerNormKernel
                 {
                     long o = (long)r * d;
                     float m = ((float*)pm)[r], rstd = ((float*)pr)[r];
-                    if (pd != 0) InputGradRow((float*)px + o, (float*)pg + o, (float*)pd + o, d, m, rstd, (float*)pw);
-                    AccumulateParamGrads((float*)px + o, (float*)pg + o, d, m, rstd, accW, accB);
+                    if (pd != 0) InputGradRow((float*)px + o, (float*)pg + o, (float*)pd + o, d, m, rstd, (float*)pw, accW, accB);
+                    else AccumulateParamGrads((float*)px + o, (float*)pg + o, d, m, rstd, accW, accB);
                 }
             }
         });
@@ -96,9 +96,13 @@ internal static unsafe class LayerNormKernel
         }
     }
 
-    /// <summary>With dyw = dy·w: dx = r·dyw − r·Σdyw/D − (x − mean)·r³·Σdyw(x − mean)/D.</summary>
+    /// <summary>
+    /// With dyw = dy·w: dx = r·dyw − r·Σdyw/D − (x − mean)·r³·Σdyw(x − mean)/D. The first sweep
+    /// takes the two sums; the second writes dx and, when <paramref name="accW"/> is not null, adds
+    /// the row's weight and bias gradients into accW and accB on the way.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputGradRow(float* x, float* dy, float* dx, int d, float mean, float rstd, float* w)
+    private static void InputGradRow(float* x, float* dy, float* dx, int d, float mean, float rstd, float* w, float* accW, float* accB)
     {
         int i = 0;
         float s1 = 0f, s2 = 0f;
@@ -135,13 +139,36 @@ internal static unsafe class LayerNormKernel
         if (Vector512.IsHardwareAccelerated)
         {
             Vector512<float> vr = Vector512.Create(rstd), vb = Vector512.Create(b), vc = Vector512.Create(c);
-            for (; i <= d - 16; i += 16)
+            if (accW == null)
             {
-                var t = Vector512.FusedMultiplyAdd(Vector512.Load(x + i) - vm, vb, vc);
-                Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(dy + i) * Vector512.Load(w + i), vr, t), dx + i);
+                for (; i <= d - 16; i += 16)
+                {
+                    var t = Vector512.FusedMultiplyAdd(Vector512.Load(x + i) - vm, vb, vc);
+                    Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(dy + i) * Vector512.Load(w + i), vr, t), dx + i);
+                }
+            }
+            else
+            {
+                for (; i <= d - 16; i += 16)
+                {
+                    var xmu = Vector512.Load(x + i) - vm;
+                    var g = Vector512.Load(dy + i);
+                    Vector512.Store(Vector512.FusedMultiplyAdd(g * Vector512.Load(w + i), vr, Vector512.FusedMultiplyAdd(xmu, vb, vc)), dx + i);
+                    Vector512.Store(Vector512.FusedMultiplyAdd(g, xmu * vr, Vector512.Load(accW + i)), accW + i);
+                    Vector512.Store(Vector512.Load(accB + i) + g, accB + i);
+                }
             }
         }
-        for (; i < d; i++) dx[i] = MathF.FusedMultiplyAdd(dy[i] * w[i], rstd, MathF.FusedMultiplyAdd(x[i] - mean, b, c));
+        for (; i < d; i++)
+        {
+            float xmu = x[i] - mean;
+            dx[i] = MathF.FusedMultiplyAdd(dy[i] * w[i], rstd, MathF.FusedMultiplyAdd(xmu, b, c));
+            if (accW != null)
+            {
+                accW[i] += dy[i] * (xmu * rstd);
+                accB[i] += dy[i];
+            }
+        }
     }
 
     /// <summary>accW += dy·(x − mean)·r and accB += dy along a row.</summary>
