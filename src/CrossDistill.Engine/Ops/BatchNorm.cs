@@ -35,7 +35,7 @@ public static unsafe partial class F
         var saved = Tensor.Empty(new[] { 2, c });
         using var scratch = Tensor.Empty(new[] { 3, c });
         float* mean = saved.DataPtr, invStd = mean + c;
-        float* variance = scratch.DataPtr, scale = variance + c, shift = scale + c;
+        float* variance = scratch.DataPtr, scale = variance + c, beta = scale + c;
         if (training)
         {
             if (x.Numel > 0) BatchNormKernel.Statistics(work.DataPtr, layout, mean, variance);
@@ -68,11 +68,11 @@ public static unsafe partial class F
         {
             invStd[j] = 1f / MathF.Sqrt(variance[j] + eps);
             scale[j] = (w is null ? 1f : w[(long)j * ws]) * invStd[j];
-            shift[j] = b is null ? 0f : b[(long)j * bs];
+            beta[j] = b is null ? 0f : b[(long)j * bs];
         }
 
         var y = Tensor.Empty((int[])x.Shape.Clone(), Tensor.DenseStridesOf(work));
-        if (x.Numel > 0) ChannelNormKernel.Normalize(work.DataPtr, y.DataPtr, layout, mean, scale, shift, perSample: false);
+        if (x.Numel > 0) ChannelNormKernel.Normalize(work.DataPtr, y.DataPtr, layout, mean, scale, beta, perSample: false);
 
         var inputs = new List<Tensor> { x };
         if (weight is not null) inputs.Add(weight);

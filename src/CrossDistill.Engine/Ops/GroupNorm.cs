@@ -26,7 +26,7 @@ public static unsafe partial class F
         var saved = Tensor.Empty(new[] { 2, n * groups });
         using var scratch = Tensor.Empty(new[] { 3, n * c });
         float* mean = saved.DataPtr, invStd = mean + n * groups;
-        float* meanPerChannel = scratch.DataPtr, scale = meanPerChannel + n * c, shift = scale + n * c;
+        float* meanPerChannel = scratch.DataPtr, scale = meanPerChannel + n * c, beta = scale + n * c;
         bool empty = x.Numel == 0;
         if (!empty) GroupNormKernel.Statistics(work.DataPtr, layout, groups, eps, mean, invStd);
         float* w = weight is null ? null : weight.DataPtr;
@@ -40,11 +40,11 @@ public static unsafe partial class F
                     float sc = invStd[k] * (w is null ? 1f : w[(long)j * ws]);
                     meanPerChannel[s * c + j] = mean[k];
                     scale[s * c + j] = sc;
-                    shift[s * c + j] = b is null ? 0f : b[(long)j * bs];
+                    beta[s * c + j] = b is null ? 0f : b[(long)j * bs];
                 }
 
         var y = Tensor.Empty((int[])x.Shape.Clone(), Tensor.DenseStridesOf(work));
-        if (!empty) ChannelNormKernel.Normalize(work.DataPtr, y.DataPtr, layout, meanPerChannel, scale, shift, perSample: true);
+        if (!empty) ChannelNormKernel.Normalize(work.DataPtr, y.DataPtr, layout, meanPerChannel, scale, beta, perSample: true);
 
         var inputs = new List<Tensor> { x };
         if (weight is not null) inputs.Add(weight);
