@@ -25,7 +25,13 @@ public static class GradCheck
             int n = x.Numel;
             var picks = n <= maxElements ? Enumerable.Range(0, n) : Enumerable.Range(0, maxElements).Select(k => (int)((long)k * n / maxElements));
             var flat = x.Span;
-            var gflat = g is null ? new float[n] : g.Contiguous().ToArray();
+            // x is nudged in storage order, so read the gradient in x's layout too.
+            float[] gflat = new float[n];
+            if (g is not null)
+            {
+                using var inLayout = Tensor.EmptyLike(x).CopyFrom(g);
+                gflat = inLayout.Span.ToArray();
+            }
             foreach (int k in picks)
             {
                 float orig = flat[k];
