@@ -11,20 +11,24 @@ namespace CrossDistill.Engine.Kernels
         public Vector512<float> Invoke(Vector512<float> x) => x * Vector512.Min(Vector512.Max(x + Vector512.Create(3f), Vector512<float>.Zero), Vector512.Create(6f)) / Vector512.Create(6f);
     }
 
-    /// <summary>0 for x &lt; -3, g·(x/3 + ½) for -3 ≤ x ≤ 3, g above: PyTorch's piecewise derivative and its choices at the kinks.</summary>
+    /// <summary>
+    /// 0 for x &lt; -3, g·(x/3 + ½) for -3 ≤ x &lt; 3, g from 3 up. At x = 3 PyTorch's vectorised
+    /// kernel (which handles all but the tail of a contiguous tensor) gives g and its scalar tail
+    /// gives 1.5g; the vectorised choice is the one followed here, for every element.
+    /// </summary>
     public struct HardswishBackwardOperator : IBinaryOperator
     {
-        public float Invoke(float g, float x) => x < -3f ? 0f : x <= 3f ? g * (x / 3f + 0.5f) : g;
+        public float Invoke(float g, float x) => x < -3f ? 0f : x < 3f ? g * (x / 3f + 0.5f) : g;
 
         public Vector256<float> Invoke(Vector256<float> g, Vector256<float> x)
         {
-            var middle = Vector256.ConditionalSelect(Vector256.LessThanOrEqual(x, Vector256.Create(3f)), g * (x / Vector256.Create(3f) + Vector256.Create(0.5f)), g);
+            var middle = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(3f)), g * (x / Vector256.Create(3f) + Vector256.Create(0.5f)), g);
             return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-3f)), Vector256<float>.Zero, middle);
         }
 
         public Vector512<float> Invoke(Vector512<float> g, Vector512<float> x)
         {
-            var middle = Vector512.ConditionalSelect(Vector512.LessThanOrEqual(x, Vector512.Create(3f)), g * (x / Vector512.Create(3f) + Vector512.Create(0.5f)), g);
+            var middle = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(3f)), g * (x / Vector512.Create(3f) + Vector512.Create(0.5f)), g);
             return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-3f)), Vector512<float>.Zero, middle);
         }
     }
