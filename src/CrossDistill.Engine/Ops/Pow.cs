@@ -104,7 +104,7 @@ namespace CrossDistill.Engine
         {
             if (exponent == 0f)
             {
-                var ones = Elementwise.Map(new AffineOperator(0f, 1f), x);
+                var ones = FullLike(x, 1f);
                 var shape = x.Shape;
                 return Autograd.Record(ones, "PowBackward", new[] { x }, g => new[] { Zeros(shape) });
             }
