@@ -11,8 +11,9 @@ namespace CrossDistill.Engine.Kernels;
 /// </summary>
 public static unsafe class RowKernels
 {
-    // Float accumulators are folded into a double every this many elements, which keeps long
-    // sums accurate without paying for double arithmetic on every element.
+    // Vector accumulators are folded into a double every this many elements, which keeps long
+    // sums accurate without paying for double arithmetic on every element; scalar tails add
+    // straight into the double.
     private const int FoldBlock = 1024;
 
     /// <summary>The largest element; NaN if any element is NaN (torch.max semantics). n ≥ 1.</summary>
@@ -148,7 +149,7 @@ public static unsafe class RowKernels
                 for (; i <= end - 8; i += 8) a0 += Vector256.Exp(Vector256.Load(x + i) - s);
                 partial += Vector256.Sum(a0);
             }
-            for (; i < end; i++) partial += MathF.Exp(x[i] - shift);
+            for (; i < end; i++) total += MathF.Exp(x[i] - shift);
             total += partial;
         }
         return total;
@@ -191,7 +192,7 @@ public static unsafe class RowKernels
             {
                 float e = MathF.Exp(x[i] - shift);
                 y[i] = e;
-                partial += e;
+                total += e;
             }
             total += partial;
         }
@@ -224,7 +225,7 @@ public static unsafe class RowKernels
                 for (; i <= end - 8; i += 8) a0 += Vector256.Load(x + i);
                 partial += Vector256.Sum(a0);
             }
-            for (; i < end; i++) partial += x[i];
+            for (; i < end; i++) total += x[i];
             total += partial;
         }
         return total;
@@ -256,7 +257,7 @@ public static unsafe class RowKernels
                 for (; i <= end - 8; i += 8) a0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), a0);
                 partial += Vector256.Sum(a0);
             }
-            for (; i < end; i++) partial += a[i] * b[i];
+            for (; i < end; i++) total += a[i] * b[i];
             total += partial;
         }
         return total;

@@ -45,8 +45,8 @@ namespace CrossDistill.Engine
             if (!Autograd.ShouldRecord(a, b)) return y;
             return Autograd.Record(y, "MaximumBackward", new[] { a, b }, g => new[]
             {
-                a.RequiresGrad ? TernaryElementwise.Zip(new MaximumBackwardOperator(), a, b, g).SumTo(a.Shape) : null,
-                b.RequiresGrad ? TernaryElementwise.Zip(new MaximumBackwardOperator(), b, a, g).SumTo(b.Shape) : null,
+                a.RequiresGrad ? BroadcastGradient.ReduceTo(TernaryElementwise.Zip(new MaximumBackwardOperator(), a, b, g), a.Shape) : null,
+                b.RequiresGrad ? BroadcastGradient.ReduceTo(TernaryElementwise.Zip(new MaximumBackwardOperator(), b, a, g), b.Shape) : null,
             });
         }
     }

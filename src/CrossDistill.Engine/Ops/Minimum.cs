@@ -41,8 +41,8 @@ namespace CrossDistill.Engine
             if (!Autograd.ShouldRecord(a, b)) return y;
             return Autograd.Record(y, "MinimumBackward", new[] { a, b }, g => new[]
             {
-                a.RequiresGrad ? TernaryElementwise.Zip(new MinimumBackwardOperator(), a, b, g).SumTo(a.Shape) : null,
-                b.RequiresGrad ? TernaryElementwise.Zip(new MinimumBackwardOperator(), b, a, g).SumTo(b.Shape) : null,
+                a.RequiresGrad ? BroadcastGradient.ReduceTo(TernaryElementwise.Zip(new MinimumBackwardOperator(), a, b, g), a.Shape) : null,
+                b.RequiresGrad ? BroadcastGradient.ReduceTo(TernaryElementwise.Zip(new MinimumBackwardOperator(), b, a, g), b.Shape) : null,
             });
         }
     }

@@ -132,8 +132,8 @@ namespace CrossDistill.Engine
             if (!Autograd.ShouldRecord(x, exponent)) return y;
             return Autograd.Record(y, "PowBackward", new[] { x, exponent }, g => new[]
             {
-                x.RequiresGrad ? TernaryElementwise.Zip(new PowBaseBackwardOperator(), g, x, exponent).SumTo(x.Shape) : null,
-                exponent.RequiresGrad ? TernaryElementwise.Zip(new PowExponentBackwardOperator(), g, x, exponent).SumTo(exponent.Shape) : null,
+                x.RequiresGrad ? BroadcastGradient.ReduceTo(TernaryElementwise.Zip(new PowBaseBackwardOperator(), g, x, exponent), x.Shape) : null,
+                exponent.RequiresGrad ? BroadcastGradient.ReduceTo(TernaryElementwise.Zip(new PowExponentBackwardOperator(), g, x, exponent), exponent.Shape) : null,
             });
         }
     }

@@ -50,8 +50,8 @@ namespace CrossDistill.Engine
             if (!Autograd.ShouldRecord(a, b)) return y;
             return Autograd.Record(y, "WhereBackward", new[] { a, b }, g => new[]
             {
-                a.RequiresGrad ? Elementwise.Zip(new MaskGradientOperator(true), g, condition).SumTo(a.Shape) : null,
-                b.RequiresGrad ? Elementwise.Zip(new MaskGradientOperator(false), g, condition).SumTo(b.Shape) : null,
+                a.RequiresGrad ? BroadcastGradient.ReduceTo(Elementwise.Zip(new MaskGradientOperator(true), g, condition), a.Shape) : null,
+                b.RequiresGrad ? BroadcastGradient.ReduceTo(Elementwise.Zip(new MaskGradientOperator(false), g, condition), b.Shape) : null,
             });
         }
     }
