@@ -57,11 +57,17 @@ namespace CrossDistill.Engine
     // Comparisons return float 0/1 masks (the engine has no bool dtype) and are never recorded.
     public static partial class Torch
     {
-        public static Tensor Gt(Tensor a, Tensor b) => Elementwise.Zip(new CompareOperator(Relation.Greater), a, b);
-        public static Tensor Ge(Tensor a, Tensor b) => Elementwise.Zip(new CompareOperator(Relation.GreaterOrEqual), a, b);
-        public static Tensor Lt(Tensor a, Tensor b) => Elementwise.Zip(new CompareOperator(Relation.Less), a, b);
-        public static Tensor Le(Tensor a, Tensor b) => Elementwise.Zip(new CompareOperator(Relation.LessOrEqual), a, b);
-        public static Tensor Eq(Tensor a, Tensor b) => Elementwise.Zip(new CompareOperator(Relation.Equal), a, b);
+        public static Tensor Gt(Tensor a, Tensor b) => Compare("Gt", Relation.Greater, a, b);
+        public static Tensor Ge(Tensor a, Tensor b) => Compare("Ge", Relation.GreaterOrEqual, a, b);
+        public static Tensor Lt(Tensor a, Tensor b) => Compare("Lt", Relation.Less, a, b);
+        public static Tensor Le(Tensor a, Tensor b) => Compare("Le", Relation.LessOrEqual, a, b);
+        public static Tensor Eq(Tensor a, Tensor b) => Compare("Eq", Relation.Equal, a, b);
+
+        private static Tensor Compare(string op, Relation relation, Tensor a, Tensor b)
+        {
+            OpSupport.CheckBroadcast(op, a, b);
+            return Elementwise.Zip(new CompareOperator(relation), a, b);
+        }
 
         public static Tensor Gt(Tensor a, float b) => Elementwise.Map(new CompareScalarOperator(Relation.Greater, b), a);
         public static Tensor Ge(Tensor a, float b) => Elementwise.Map(new CompareScalarOperator(Relation.GreaterOrEqual, b), a);

@@ -21,7 +21,10 @@ namespace CrossDistill.Engine
             var g = generator ?? Generator.Default;
             float* m = mask.DataPtr;
             for (int i = 0; i < shape[0]; i++) m[i] = g.NextDouble() < keep ? scale : 0f;
-            return Torch.Mul(x, mask);
+            var y = Torch.Mul(x, mask);
+            // When recorded, the product's backward holds the mask; otherwise it is done with.
+            if (!Autograd.ShouldRecord(x)) mask.Dispose();
+            return y;
         }
     }
 }

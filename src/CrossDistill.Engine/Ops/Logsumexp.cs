@@ -89,7 +89,7 @@ namespace CrossDistill.Engine
         public static unsafe Tensor Logsumexp(Tensor x, int[]? dims, bool keepDim = false)
         {
             if (x.DType != DType.Float32) throw new ArgumentException($"Logsumexp: needs a float tensor, got {x.DType}.", nameof(x));
-            var mask = Reduction.ReducedMask(x.Rank, dims);
+            var mask = OpSupport.ReducedMask("Logsumexp", dims, x);
             using var plan = ReductionPlan.Create(x, mask, allowColumns: true);
             var keepShape = plan.KeepShape;
             Tensor keep;

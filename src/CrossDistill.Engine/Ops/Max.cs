@@ -61,7 +61,7 @@ namespace CrossDistill.Engine
             where TCmp : struct, IArgComparer
         {
             if (x.DType != DType.Float32) throw new ArgumentException($"{name}: needs a float tensor, got {x.DType}.", nameof(x));
-            int d = ShapeUtil.NormalizeDim(dim, x.Rank);
+            int d = OpSupport.Dim(name, dim, x);
             if (x.Rank > 0 && x.Shape[d] == 0)
                 throw new ArgumentException($"{name}: cannot reduce over dim {dim} of size 0 (shape {ShapeUtil.Format(x.Shape)}).", nameof(dim));
             using var dense = DenseLayout.Handle(x);

@@ -41,12 +41,13 @@ namespace CrossDistill.Engine
         /// <summary>Elementwise maximum with broadcasting; on ties each input gets half the gradient.</summary>
         public static Tensor Maximum(Tensor a, Tensor b)
         {
+            OpSupport.CheckBroadcast("Maximum", a, b);
             var y = Elementwise.Zip(new MaximumOperator(), a, b);
             if (!Autograd.ShouldRecord(a, b)) return y;
             return Autograd.Record(y, "MaximumBackward", new[] { a, b }, g => new[]
             {
-                a.RequiresGrad ? BroadcastGradient.ReduceTo(TernaryElementwise.Zip(new MaximumBackwardOperator(), a, b, g), a.Shape) : null,
-                b.RequiresGrad ? BroadcastGradient.ReduceTo(TernaryElementwise.Zip(new MaximumBackwardOperator(), b, a, g), b.Shape) : null,
+                a.RequiresGrad ? OpSupport.ReduceTo(TernaryElementwise.Zip(new MaximumBackwardOperator(), a, b, g), a.Shape) : null,
+                b.RequiresGrad ? OpSupport.ReduceTo(TernaryElementwise.Zip(new MaximumBackwardOperator(), b, a, g), b.Shape) : null,
             });
         }
     }

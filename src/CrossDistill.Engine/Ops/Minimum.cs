@@ -37,12 +37,13 @@ namespace CrossDistill.Engine
         /// <summary>Elementwise minimum with broadcasting; on ties each input gets half the gradient.</summary>
         public static Tensor Minimum(Tensor a, Tensor b)
         {
+            OpSupport.CheckBroadcast("Minimum", a, b);
             var y = Elementwise.Zip(new MinimumOperator(), a, b);
             if (!Autograd.ShouldRecord(a, b)) return y;
             return Autograd.Record(y, "MinimumBackward", new[] { a, b }, g => new[]
             {
-                a.RequiresGrad ? BroadcastGradient.ReduceTo(TernaryElementwise.Zip(new MinimumBackwardOperator(), a, b, g), a.Shape) : null,
-                b.RequiresGrad ? BroadcastGradient.ReduceTo(TernaryElementwise.Zip(new MinimumBackwardOperator(), b, a, g), b.Shape) : null,
+                a.RequiresGrad ? OpSupport.ReduceTo(TernaryElementwise.Zip(new MinimumBackwardOperator(), a, b, g), a.Shape) : null,
+                b.RequiresGrad ? OpSupport.ReduceTo(TernaryElementwise.Zip(new MinimumBackwardOperator(), b, a, g), b.Shape) : null,
             });
         }
     }

@@ -128,12 +128,13 @@ namespace CrossDistill.Engine
         /// <summary>xᵉ elementwise with broadcasting between the base and the exponent.</summary>
         public static Tensor Pow(Tensor x, Tensor exponent)
         {
+            OpSupport.CheckBroadcast("Pow", x, exponent);
             var y = Elementwise.Zip(new PowOperator(), x, exponent);
             if (!Autograd.ShouldRecord(x, exponent)) return y;
             return Autograd.Record(y, "PowBackward", new[] { x, exponent }, g => new[]
             {
-                x.RequiresGrad ? BroadcastGradient.ReduceTo(TernaryElementwise.Zip(new PowBaseBackwardOperator(), g, x, exponent), x.Shape) : null,
-                exponent.RequiresGrad ? BroadcastGradient.ReduceTo(TernaryElementwise.Zip(new PowExponentBackwardOperator(), g, x, exponent), exponent.Shape) : null,
+                x.RequiresGrad ? OpSupport.ReduceTo(TernaryElementwise.Zip(new PowBaseBackwardOperator(), g, x, exponent), x.Shape) : null,
+                exponent.RequiresGrad ? OpSupport.ReduceTo(TernaryElementwise.Zip(new PowExponentBackwardOperator(), g, x, exponent), exponent.Shape) : null,
             });
         }
     }

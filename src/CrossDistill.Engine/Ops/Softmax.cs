@@ -12,7 +12,7 @@ namespace CrossDistill.Engine
         {
             string name = log ? "LogSoftmax" : "Softmax";
             if (x.DType != DType.Float32) throw new ArgumentException($"{name}: needs a float tensor, got {x.DType}.", nameof(x));
-            int d = ShapeUtil.NormalizeDim(dim, x.Rank);
+            int d = OpSupport.Dim(name, dim, x);
             using var dense = DenseLayout.Handle(x);
             var slices = DimSlices.Of(dense, d);
             var y = Tensor.Empty((int[])x.Shape.Clone(), (int[])slices.Strides.Clone());

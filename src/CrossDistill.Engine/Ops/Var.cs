@@ -127,7 +127,7 @@ namespace CrossDistill.Engine
             string op = sqrt ? "Std" : "Var";
             if (x.DType != DType.Float32) throw new ArgumentException($"{op}: needs a float tensor, got {x.DType}.", nameof(x));
             if (correction < 0) throw new ArgumentException($"{op}: correction must be non-negative, got {correction}.", nameof(correction));
-            var mask = Reduction.ReducedMask(x.Rank, dims);
+            var mask = OpSupport.ReducedMask(op, dims, x);
             using var plan = ReductionPlan.Create(x, mask, allowColumns: true);
             var keepShape = plan.KeepShape;
             bool empty = plan.Length == 0 || plan.Outputs == 0;

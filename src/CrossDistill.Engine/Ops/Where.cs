@@ -46,12 +46,13 @@ namespace CrossDistill.Engine
         {
             if (condition.DType != DType.Float32)
                 throw new ArgumentException($"Where: the condition must be a float 0/1 mask, got {condition.DType} of shape {ShapeUtil.Format(condition.Shape)}.", nameof(condition));
+            OpSupport.CheckBroadcast("Where", condition, a, b);
             var y = TernaryElementwise.Zip(new WhereOperator(), condition, a, b);
             if (!Autograd.ShouldRecord(a, b)) return y;
             return Autograd.Record(y, "WhereBackward", new[] { a, b }, g => new[]
             {
-                a.RequiresGrad ? BroadcastGradient.ReduceTo(Elementwise.Zip(new MaskGradientOperator(true), g, condition), a.Shape) : null,
-                b.RequiresGrad ? BroadcastGradient.ReduceTo(Elementwise.Zip(new MaskGradientOperator(false), g, condition), b.Shape) : null,
+                a.RequiresGrad ? OpSupport.ReduceTo(Elementwise.Zip(new MaskGradientOperator(true), g, condition), a.Shape) : null,
+                b.RequiresGrad ? OpSupport.ReduceTo(Elementwise.Zip(new MaskGradientOperator(false), g, condition), b.Shape) : null,
             });
         }
     }

@@ -226,9 +226,13 @@ public class MathKernelTests
         Assert.Contains("Argmax", Assert.Throws<ArgumentException>(() => Torch.Argmax(Torch.Zeros(2, 0), 1)).Message);
         Assert.Contains("Where", Assert.Throws<ArgumentException>(() => Torch.Where(Torch.ArangeLong(3), Torch.Ones(3), Torch.Ones(3))).Message);
         Assert.Contains("Var", Assert.Throws<ArgumentException>(() => Torch.Var(x, correction: -1)).Message);
-        Assert.Throws<ArgumentException>(() => Torch.Maximum(x, Torch.Ones(4)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => F.Softmax(x, 2));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Torch.Max(x, -3));
+        Assert.Contains("Maximum", Assert.Throws<ArgumentException>(() => Torch.Maximum(x, Torch.Ones(4))).Message);
+        Assert.Contains("Where", Assert.Throws<ArgumentException>(() => Torch.Where(Torch.Ones(3, 1), x, Torch.Ones(4))).Message);
+        Assert.Contains("Gt", Assert.Throws<ArgumentException>(() => Torch.Gt(x, Torch.Ones(2))).Message);
+        Assert.Contains("Softmax", Assert.Throws<ArgumentOutOfRangeException>(() => F.Softmax(x, 2)).Message);
+        Assert.Contains("[2, 3]", Assert.Throws<ArgumentOutOfRangeException>(() => Torch.Max(x, -3)).Message);
+        Assert.Contains("Std", Assert.Throws<ArgumentException>(() => Torch.Std(x, new[] { 1, -1 })).Message);
+        Assert.Contains("Logsumexp", Assert.Throws<ArgumentException>(() => Torch.Logsumexp(x, new[] { 5 })).Message);
     }
 
     [Fact]
