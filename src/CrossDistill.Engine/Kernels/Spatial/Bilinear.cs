@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace CrossDistill.Engine.Kernels;
@@ -12,7 +14,8 @@ internal sealed class LinearTaps
 
     /// <summary>
     /// PyTorch's rule: the source position is scale·dst (align_corners) or scale·(dst + ½) − ½
-    /// clamped at 0, in float; equal sizes copy straight through.
+    /// clamped at 0, with the scale in float and the position in double (which fixes the weights
+    /// bit for bit); equal sizes copy straight through.
     /// </summary>
     public static LinearTaps Create(int inSize, int outSize, bool alignCorners, double? scaleFactor)
     {
@@ -27,9 +30,10 @@ internal sealed class LinearTaps
                 (taps.Low[o], taps.High[o], taps.LowWeight[o], taps.HighWeight[o]) = (o, o, 1f, 0f);
                 continue;
             }
-            float real = alignCorners ? scale * o : Math.Max(0f, scale * (o + 0.5f) - 0.5f);
+            // As PyTorch's CPU kernel: a float scale, the source position in double, only the weight rounded to float.
+            double real = alignCorners ? (double)scale * o : Math.Max(0.0, scale * (o + 0.5) - 0.5);
             int low = (int)real;
-            float lambda = real - low;
+            float lambda = (float)(real - low);
             taps.Low[o] = low;
             taps.High[o] = low + (low < inSize - 1 ? 1 : 0);
             taps.LowWeight[o] = 1f - lambda;
@@ -60,8 +64,8 @@ internal static class Resize
 }
 
 /// <summary>
-/// Bilinear resampling of row-major [planes, H, W, channels] data: scalar per element for one
-/// channel (row-major NCHW planes), Vector512/Vector256 across channels for channels-last.
+/// Bilinear resampling of row-major [planes, H, W, channels] data: separable for one channel
+/// (row-major NCHW planes), Vector512 across channels for channels-last.
 /// </summary>
 internal static unsafe class Bilinear
 {
@@ -71,8 +75,25 @@ internal static unsafe class Bilinear
         if (planes == 0 || outH == 0 || outW == 0 || channels == 0) return;
         long inPlane = (long)height * width * channels, rowLength = (long)outW * channels;
         nint px = (nint)x, po = (nint)output;
-        Workers.For(planes * outH, Math.Max(1, (int)((1 << 14) / rowLength)), (start, end) =>
+        Workers.For(planes * outH, Math.Max(1, (int)((1 << 14) / (rowLength + width))), (start, end) =>
         {
+            if (channels == 1)
+            {
+                // Separable: blend the two source rows across the full width, then pick columns.
+                var buffer = ArrayPool<float>.Shared.Rent(width);
+                fixed (float* blended = buffer, wl = cols.LowWeight, wh = cols.HighWeight)
+                fixed (int* l = cols.Low, h = cols.High)
+                    for (int t = start; t < end; t++)
+                    {
+                        int p = t / outH, r = t % outH;
+                        float* plane = (float*)px + p * inPlane;
+                        BlendRows(plane + (long)rows.Low[r] * width, plane + (long)rows.High[r] * width, rows.LowWeight[r], rows.HighWeight[r], blended, width);
+                        float* dst = (float*)po + t * rowLength;
+                        for (int q = 0; q < outW; q++) dst[q] = wl[q] * blended[l[q]] + wh[q] * blended[h[q]];
+                    }
+                ArrayPool<float>.Shared.Return(buffer);
+                return;
+            }
             for (int t = start; t < end; t++)
             {
                 int p = t / outH, r = t % outH;
@@ -83,30 +104,45 @@ internal static unsafe class Bilinear
                 float* dst = (float*)po + t * rowLength;
                 for (int q = 0; q < outW; q++)
                 {
-                    long l = (long)cols.Low[q] * channels, h = (long)cols.High[q] * channels;
-                    float wl = cols.LowWeight[q], wh = cols.HighWeight[q];
+                    float* tl = top + (long)cols.Low[q] * channels, th = top + (long)cols.High[q] * channels;
+                    float* bl = bottom + (long)cols.Low[q] * channels, bh = bottom + (long)cols.High[q] * channels;
+                    float wtl = wt * cols.LowWeight[q], wth = wt * cols.HighWeight[q], wbl = wb * cols.LowWeight[q], wbh = wb * cols.HighWeight[q];
                     float* o = dst + (long)q * channels;
                     int c = 0;
                     if (Vector512.IsHardwareAccelerated)
                     {
-                        Vector512<float> vt = Vector512.Create(wt), vb = Vector512.Create(wb), vl = Vector512.Create(wl), vh = Vector512.Create(wh);
+                        Vector512<float> a = Vector512.Create(wtl), b = Vector512.Create(wth), d = Vector512.Create(wbl), e = Vector512.Create(wbh);
                         for (; c <= channels - 16; c += 16)
                         {
-                            var upper = vl * Vector512.Load(top + l + c) + vh * Vector512.Load(top + h + c);
-                            var lower = vl * Vector512.Load(bottom + l + c) + vh * Vector512.Load(bottom + h + c);
-                            Vector512.Store(vt * upper + vb * lower, o + c);
+                            var sum = a * Vector512.Load(tl + c);
+                            sum = Vector512.FusedMultiplyAdd(b, Vector512.Load(th + c), sum);
+                            sum = Vector512.FusedMultiplyAdd(d, Vector512.Load(bl + c), sum);
+                            Vector512.Store(Vector512.FusedMultiplyAdd(e, Vector512.Load(bh + c), sum), o + c);
                         }
                     }
-                    for (; c < channels; c++)
-                        o[c] = wt * (wl * top[l + c] + wh * top[h + c]) + wb * (wl * bottom[l + c] + wh * bottom[h + c]);
+                    for (; c < channels; c++) o[c] = wtl * tl[c] + wth * th[c] + wbl * bl[c] + wbh * bh[c];
                 }
             }
         });
     }
 
+    /// <summary>dst[i] = a·top[i] + b·bottom[i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BlendRows(float* top, float* bottom, float a, float b, float* dst, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> va = Vector512.Create(a), vb = Vector512.Create(b);
+            for (; i <= n - 16; i += 16) Vector512.Store(va * Vector512.Load(top + i) + vb * Vector512.Load(bottom + i), dst + i);
+        }
+        for (; i < n; i++) dst[i] = a * top[i] + b * bottom[i];
+    }
+
     /// <summary>
     /// Spreads each output gradient over its four sources. Work splits by plane and channel block,
     /// so every input element sums its contributions in output order on any number of threads.
+    /// One channel spreads an output row across a column buffer, then adds it to the two source rows.
     /// </summary>
     public static void Backward(float* g, float* gx, int planes, int height, int width, int channels, LinearTaps rows, LinearTaps cols)
     {
@@ -118,6 +154,30 @@ internal static unsafe class Bilinear
         nint pg = (nint)g, pgx = (nint)gx;
         Workers.For(planes * blocks, Math.Max(1, (int)((1 << 14) / Math.Max(1, outPlane / blocks))), (start, end) =>
         {
+            if (channels == 1)
+            {
+                var buffer = ArrayPool<float>.Shared.Rent(width);
+                fixed (float* spread = buffer, wl = cols.LowWeight, wh = cols.HighWeight)
+                fixed (int* l = cols.Low, h = cols.High)
+                    for (int p = start; p < end; p++)
+                    {
+                        float* plane = (float*)pgx + p * inPlane;
+                        for (int r = 0; r < outH; r++)
+                        {
+                            new Span<float>(spread, width).Clear();
+                            float* gr = (float*)pg + p * outPlane + (long)r * outW;
+                            for (int q = 0; q < outW; q++)
+                            {
+                                spread[l[q]] += wl[q] * gr[q];
+                                spread[h[q]] += wh[q] * gr[q];
+                            }
+                            ChannelMath.AddScaled(plane + (long)rows.Low[r] * width, spread, rows.LowWeight[r], width);
+                            ChannelMath.AddScaled(plane + (long)rows.High[r] * width, spread, rows.HighWeight[r], width);
+                        }
+                    }
+                ArrayPool<float>.Shared.Return(buffer);
+                return;
+            }
             for (int t = start; t < end; t++)
             {
                 int p = t / blocks, c0 = t % blocks * block, len = Math.Min(block, channels - c0);
@@ -133,21 +193,10 @@ internal static unsafe class Bilinear
                         long l = (long)cols.Low[q] * channels, h = (long)cols.High[q] * channels;
                         float wl = cols.LowWeight[q], wh = cols.HighWeight[q];
                         float* gq = src + (long)q * channels;
-                        if (len == 1)
-                        {
-                            float v = *gq;
-                            top[l] += wt * wl * v;
-                            top[h] += wt * wh * v;
-                            bottom[l] += wb * wl * v;
-                            bottom[h] += wb * wh * v;
-                        }
-                        else
-                        {
-                            ChannelMath.AddScaled(top + l, gq, wt * wl, len);
-                            ChannelMath.AddScaled(top + h, gq, wt * wh, len);
-                            ChannelMath.AddScaled(bottom + l, gq, wb * wl, len);
-                            ChannelMath.AddScaled(bottom + h, gq, wb * wh, len);
-                        }
+                        ChannelMath.AddScaled(top + l, gq, wt * wl, len);
+                        ChannelMath.AddScaled(top + h, gq, wt * wh, len);
+                        ChannelMath.AddScaled(bottom + l, gq, wb * wl, len);
+                        ChannelMath.AddScaled(bottom + h, gq, wb * wh, len);
                     }
                 }
             }

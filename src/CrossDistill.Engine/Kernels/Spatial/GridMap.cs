@@ -21,8 +21,11 @@ internal static unsafe class GridMap
                 int p = t / outH, r = t % outH;
                 float* src = (float*)px + p * inPlane + (long)rows[r] * width * channels;
                 float* dst = (float*)po + t * rowLength;
-                for (int k = 0; k < runs.Length; k += 3)
-                    ChannelMath.Copy(dst + (long)runs[k] * channels, src + (long)runs[k + 1] * channels, runs[k + 2] * channels);
+                if (channels == 1 && runs.Length > outW)
+                    for (int q = 0; q < outW; q++) dst[q] = src[cols[q]];
+                else
+                    for (int k = 0; k < runs.Length; k += 3)
+                        ChannelMath.Copy(dst + (long)runs[k] * channels, src + (long)runs[k + 1] * channels, runs[k + 2] * channels);
             }
         });
     }
