@@ -205,6 +205,18 @@ public class ShapeOpTests
     }
 
     [Fact]
+    public void SplitAndChunkReturnViewsOfTheInput()
+    {
+        using var scope = DisposeScope.Enter();
+        var x = Torch.Arange(24).Reshape(2, 3, 4);
+        var pieces = Torch.Split(x, new[] { 1, 3 }, -1).Concat(Torch.Chunk(x, 2, 1)).Concat(x.Split(2, 0));
+        foreach (var piece in pieces) Assert.Same(x.Storage, piece.Storage);
+        var last = Torch.Chunk(x, 2, 1)[1];
+        Assert.Equal(new[] { 2, 1, 4 }, last.Shape);
+        Assert.Equal(new float[] { 8, 9, 10, 11, 20, 21, 22, 23 }, last.ToArray());
+    }
+
+    [Fact]
     public void ZeroDimensionalInputsAndEmptyPiecesBehaveAsInPyTorch()
     {
         using var scope = DisposeScope.Enter();

@@ -19,7 +19,7 @@ internal sealed class PoolWindows
         long span = (long)input + 2L * pad - (long)dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0);
         long size = (long)Math.Floor((double)span / stride) + 1;
         if (ceilMode && (size - 1) * stride >= input + pad) size--;
-        return (int)Math.Max(size, int.MinValue);
+        return (int)size;
     }
 
     /// <summary>Sliding max-pool windows: taps start, start + dilation, … that fall inside the input.</summary>

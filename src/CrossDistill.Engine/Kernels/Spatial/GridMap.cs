@@ -21,6 +21,7 @@ internal static unsafe class GridMap
                 int p = t / outH, r = t % outH;
                 float* src = (float*)px + p * inPlane + (long)rows[r] * width * channels;
                 float* dst = (float*)po + t * rowLength;
+                // Single floats in runs shorter than three (an upsampling's repeats) cost less one by one.
                 if (channels == 1 && runs.Length > outW)
                     for (int q = 0; q < outW; q++) dst[q] = src[cols[q]];
                 else
