@@ -6,7 +6,6 @@ namespace CrossDistill.Data;
 /// <summary>Conversions between 8-bit pixels and floats in [0, 1].</summary>
 public static class PixelConvert
 {
-    private const float Inv255 = 1f / 255f;
 
     public static void BytesToUnit(ReadOnlySpan<byte> source, Span<float> destination)
     {
@@ -14,18 +13,19 @@ public static class PixelConvert
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            var scale = Vector256.Create(Inv255);
+            // A true division, not a multiply by 1/255, so values equal torchvision's ToTensor bit for bit.
+            var divisor = Vector256.Create(255f);
             for (; i + 16 <= source.Length; i += 16)
             {
                 var bytes = Vector128.Create(source.Slice(i, 16));
                 var (lo, hi) = Vector128.Widen(bytes);
                 var (a, b) = Vector128.Widen(lo);
                 var (c, d) = Vector128.Widen(hi);
-                (Vector256.ConvertToSingle(Vector256.Create(a, b).AsInt32()) * scale).CopyTo(destination.Slice(i, 8));
-                (Vector256.ConvertToSingle(Vector256.Create(c, d).AsInt32()) * scale).CopyTo(destination.Slice(i + 8, 8));
+                (Vector256.ConvertToSingle(Vector256.Create(a, b).AsInt32()) / divisor).CopyTo(destination.Slice(i, 8));
+                (Vector256.ConvertToSingle(Vector256.Create(c, d).AsInt32()) / divisor).CopyTo(destination.Slice(i + 8, 8));
             }
         }
-        for (; i < source.Length; i++) destination[i] = source[i] * Inv255;
+        for (; i < source.Length; i++) destination[i] = source[i] / 255f;
     }
 
     /// <summary>Rounds to the nearest 8-bit level, clamping to [0, 1] first.</summary>
