@@ -1,3 +1,4 @@
+using System.Buffers;
 using CrossDistill.Engine;
 
 namespace CrossDistill.Data.Transforms;
@@ -69,13 +70,21 @@ public sealed class Mixup : IBatchTransform
         float lambda = (float)rng.NextBeta(Alpha, Alpha);
         var partner = rng.Permutation(batch.Count);
         var images = batch.Images;
-        var original = images.ToArray();
-        int length = batch.ImageLength;
-        for (int i = 0; i < batch.Count; i++)
+        var original = ArrayPool<float>.Shared.Rent(images.Length);
+        try
         {
-            var own = images.Slice(i * length, length);
-            var other = original.AsSpan(partner[i] * length, length);
-            for (int k = 0; k < length; k++) own[k] = lambda * own[k] + (1 - lambda) * other[k];
+            images.CopyTo(original);
+            int length = batch.ImageLength;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                var own = images.Slice(i * length, length);
+                var other = original.AsSpan(partner[i] * length, length);
+                for (int k = 0; k < length; k++) own[k] = lambda * own[k] + (1 - lambda) * other[k];
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(original);
         }
         BatchMixing.MixTargets(batch, partner, lambda);
     }
@@ -111,16 +120,33 @@ public sealed class CutMix : IBatchTransform
         var partner = rng.Permutation(batch.Count);
         var (top, left, bottom, right) = Box(batch.Height, batch.Width, lambda, cy, cx);
         var images = batch.Images;
-        var original = images.ToArray();
         int length = batch.ImageLength, plane = batch.Height * batch.Width;
-        for (int i = 0; i < batch.Count; i++)
-            for (int c = 0; c < batch.Channels; c++)
-                for (int y = top; y < bottom; y++)
-                {
-                    int row = i * length + c * plane + y * batch.Width;
-                    int from = partner[i] * length + c * plane + y * batch.Width;
-                    original.AsSpan(from + left, right - left).CopyTo(images.Slice(row + left, right - left));
-                }
+        // Only the boxes are read from the partners, so only they are saved before pasting.
+        int boxWidth = right - left, boxSize = batch.Channels * (bottom - top) * boxWidth;
+        var boxes = ArrayPool<float>.Shared.Rent(Math.Max(1, batch.Count * boxSize));
+        try
+        {
+            for (int pass = 0; pass < 2; pass++)
+                for (int i = 0; i < batch.Count; i++)
+                    for (int c = 0; c < batch.Channels; c++)
+                        for (int y = top; y < bottom; y++)
+                        {
+                            int saved = i * boxSize + (c * (bottom - top) + y - top) * boxWidth;
+                            if (pass == 0)
+                            {
+                                images.Slice(i * length + c * plane + y * batch.Width + left, boxWidth).CopyTo(boxes.AsSpan(saved, boxWidth));
+                            }
+                            else
+                            {
+                                int from = partner[i] * boxSize + (c * (bottom - top) + y - top) * boxWidth;
+                                boxes.AsSpan(from, boxWidth).CopyTo(images.Slice(i * length + c * plane + y * batch.Width + left, boxWidth));
+                            }
+                        }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(boxes);
+        }
         float kept = 1f - (float)((bottom - top) * (right - left)) / plane;
         BatchMixing.MixTargets(batch, partner, kept);
     }

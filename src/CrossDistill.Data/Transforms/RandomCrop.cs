@@ -57,27 +57,25 @@ public sealed class RandomCrop : ITransform
     public Image Crop(Image image, int top, int left)
     {
         var result = new Image(image.Channels, Height, Width);
+        // The columns of the window that fall inside the image; the rest is padding.
+        int inFrom = Math.Clamp(-left, 0, Width), inTo = Math.Clamp(image.Width - left, inFrom, Width);
         for (int c = 0; c < image.Channels; c++)
         {
             var source = image.Plane(c);
             var target = result.Plane(c);
             for (int y = 0; y < Height; y++)
             {
+                var row = target.Slice(y * Width, Width);
                 int sy = top + y;
-                bool rowInside = sy >= 0 && sy < image.Height;
-                if (Mode != PaddingMode.Constant) sy = MapIndex(sy, image.Height);
-                for (int x = 0; x < Width; x++)
+                if (Mode == PaddingMode.Constant && (sy < 0 || sy >= image.Height))
                 {
-                    int sx = left + x;
-                    if (Mode == PaddingMode.Constant)
-                    {
-                        target[y * Width + x] = rowInside && sx >= 0 && sx < image.Width ? source[sy * image.Width + sx] : Fill;
-                    }
-                    else
-                    {
-                        target[y * Width + x] = source[sy * image.Width + MapIndex(sx, image.Width)];
-                    }
+                    row.Fill(Fill);
+                    continue;
                 }
+                var sourceRow = source.Slice(MapIndex(sy, image.Height) * image.Width, image.Width);
+                if (inTo > inFrom) sourceRow.Slice(left + inFrom, inTo - inFrom).CopyTo(row.Slice(inFrom, inTo - inFrom));
+                for (int x = 0; x < inFrom; x++) row[x] = Mode == PaddingMode.Constant ? Fill : sourceRow[MapIndex(left + x, image.Width)];
+                for (int x = inTo; x < Width; x++) row[x] = Mode == PaddingMode.Constant ? Fill : sourceRow[MapIndex(left + x, image.Width)];
             }
         }
         image.Dispose();
