@@ -9,9 +9,11 @@ public static class Program
     {
         var root = new RootCommand("CrossDistill: cross-architecture knowledge distillation for vision models, in .NET.");
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(DataCommand.Create());
         try
         {
-            return root.Parse(args).Invoke();
+            // Without this, System.CommandLine's own handler would catch CliException and print a stack trace.
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (CliException e)
         {
