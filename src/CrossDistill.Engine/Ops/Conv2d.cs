@@ -80,6 +80,9 @@ namespace CrossDistill.Engine
                 grads[0] = dx;
                 if (dwPacked is not null) grads[1] = UnpackWeight(dwPacked, algorithm);
                 if (bias is not null && bias.RequiresGrad) grads[2] = Torch.Sum(dy, new[] { 0, 2, 3 });
+                // A node runs backward once; its saved copies can go now rather than when the scope closes.
+                input.Dispose();
+                packedWeight.Dispose();
                 return grads;
             });
         }

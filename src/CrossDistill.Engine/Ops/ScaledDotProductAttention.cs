@@ -65,7 +65,11 @@ public static unsafe partial class F
                 grads[2] = Torch.SumToAndRelease(full, vShape);
             }
             bool maskGrad = attnMask is not null && attnMask.RequiresGrad;
-            if (!q.RequiresGrad && !k.RequiresGrad && !maskGrad) return grads;
+            if (!q.RequiresGrad && !k.RequiresGrad && !maskGrad)
+            {
+                probs.Dispose();
+                return grads;
+            }
 
             // dscores = p ⊙ (g·vᵀ − rowsum(p ⊙ g·vᵀ)), the gradient of the scaled, masked scores.
             var dScores = Tensor.Empty([.. batch, l, s]);
@@ -86,6 +90,8 @@ public static unsafe partial class F
             }
             if (maskGrad) grads[3] = Torch.SumToAndRelease(dScores, attnMask!.Shape);
             else dScores.Dispose();
+            // A node runs backward once; the saved probabilities can go now rather than when the scope closes.
+            probs.Dispose();
             return grads;
         });
     }

@@ -83,7 +83,7 @@ internal static unsafe class AttentionSoftmax
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SoftmaxRow(float* row, int n)
     {
-        float max = Reduction.ReduceRow(new MaxReduce(), row, n);
+        float max = RowMax(row, n);
         int j = 0;
         float sum = 0f;
         if (Vector512.IsHardwareAccelerated && n >= 16)
@@ -112,6 +112,31 @@ internal static unsafe class AttentionSoftmax
             for (; j <= n - 16; j += 16) Vector512.Store(Vector512.Load(row + j) * vinv, row + j);
         }
         for (; j < n; j++) row[j] *= inv;
+    }
+
+    /// <summary>The largest entry; NaN entries make the row NaN anyway once exponentiated.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float RowMax(float* row, int n)
+    {
+        int j = 0;
+        float max = float.NegativeInfinity;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var m0 = Vector512.Load(row);
+            var m1 = m0;
+            for (j = 16; j <= n - 32; j += 32)
+            {
+                m0 = Vector512.MaxNative(m0, Vector512.Load(row + j));
+                m1 = Vector512.MaxNative(m1, Vector512.Load(row + j + 16));
+            }
+            for (; j <= n - 16; j += 16) m0 = Vector512.MaxNative(m0, Vector512.Load(row + j));
+            m0 = Vector512.MaxNative(m0, m1);
+            var m256 = Vector256.MaxNative(m0.GetLower(), m0.GetUpper());
+            var m128 = Vector128.MaxNative(m256.GetLower(), m256.GetUpper());
+            max = MathF.Max(MathF.Max(m128[0], m128[1]), MathF.Max(m128[2], m128[3]));
+        }
+        for (; j < n; j++) max = MathF.Max(max, row[j]);
+        return max;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
