@@ -13,7 +13,7 @@ internal static unsafe class ConvGemm
     public const int DefaultBandFloats = 1 << 20;
 
     public static int BandRows(in ConvGeometry g, int bandFloats)
-        => Math.Clamp(bandFloats / Math.Max(g.Columns, 1), 1, Math.Max(g.OutputPixels, 1));
+        => Math.Clamp(bandFloats / Im2Col.RowStride(g), 1, Math.Max(g.OutputPixels, 1));
 
     /// <summary>y = conv(x) + bias, with x and y NHWC, <paramref name="w"/> packed OHWI, bias dense [Cout] or null.</summary>
     public static void Forward(ConvGeometry g, float* x, float* w, float* bias, float* y, bool pointwise, int bandFloats = DefaultBandFloats)
@@ -28,17 +28,17 @@ internal static unsafe class ConvGemm
                 Gemm.Sgemm(false, true, pixels, cog, cig, 1f, x + grp * cig, g.Cin, w + (long)grp * cog * k, k, beta, y + grp * cog, g.Cout);
             return;
         }
-        int band = BandRows(g, bandFloats);
-        using var colBuffer = Tensor.Empty([band * g.Columns]);
+        int band = BandRows(g, bandFloats), colStride = Im2Col.RowStride(g);
+        using var colBuffer = Tensor.Empty([band * colStride]);
         float* col = colBuffer.DataPtr;
         for (int p0 = 0; p0 < pixels; p0 += band)
         {
             int rows = Math.Min(band, pixels - p0);
-            Im2Col.Gather(g, x, p0, rows, col);
+            Im2Col.Gather(g, x, p0, rows, col, colStride);
             float* yBand = y + (long)p0 * g.Cout;
             if (bias is not null) MatrixProduct.FillRows(yBand, rows, g.Cout, bias, g.Cout);
             for (int grp = 0; grp < g.Groups; grp++)
-                Gemm.Sgemm(false, true, rows, cog, k, 1f, col + grp * k, g.Columns, w + (long)grp * cog * k, k, beta, yBand + grp * cog, g.Cout);
+                Gemm.Sgemm(false, true, rows, cog, k, 1f, col + grp * k, colStride, w + (long)grp * cog * k, k, beta, yBand + grp * cog, g.Cout);
         }
     }
 
@@ -66,9 +66,9 @@ internal static unsafe class ConvGemm
             }
             return;
         }
-        int band = BandRows(g, bandFloats);
-        using var colBuffer = dw is null ? null : Tensor.Empty([band * g.Columns]);
-        using var gradColBuffer = dx is null ? null : Tensor.Empty([band * g.Columns]);
+        int band = BandRows(g, bandFloats), colStride = Im2Col.RowStride(g);
+        using var colBuffer = dw is null ? null : Tensor.Empty([band * colStride]);
+        using var gradColBuffer = dx is null ? null : Tensor.Empty([band * colStride]);
         for (int p0 = 0; p0 < pixels; p0 += band)
         {
             int rows = Math.Min(band, pixels - p0);
@@ -77,17 +77,17 @@ internal static unsafe class ConvGemm
             {
                 // dW += dyᵀ·col, the columns rebuilt from x rather than kept from the forward pass.
                 float* col = colBuffer.DataPtr;
-                Im2Col.Gather(g, x, p0, rows, col);
+                Im2Col.Gather(g, x, p0, rows, col, colStride);
                 for (int grp = 0; grp < g.Groups; grp++)
-                    Gemm.Sgemm(true, false, cog, k, rows, 1f, dyBand + grp * cog, g.Cout, col + grp * k, g.Columns, p0 == 0 ? 0f : 1f, dw + (long)grp * cog * k, k);
+                    Gemm.Sgemm(true, false, cog, k, rows, 1f, dyBand + grp * cog, g.Cout, col + grp * k, colStride, p0 == 0 ? 0f : 1f, dw + (long)grp * cog * k, k);
             }
             if (gradColBuffer is not null)
             {
                 // dcol = dy·W, then col2im.
                 float* gradCol = gradColBuffer.DataPtr;
                 for (int grp = 0; grp < g.Groups; grp++)
-                    Gemm.Sgemm(false, false, rows, k, cog, 1f, dyBand + grp * cog, g.Cout, w + (long)grp * cog * k, k, 0f, gradCol + grp * k, g.Columns);
-                Im2Col.ScatterAdd(g, gradCol, p0, rows, dx);
+                    Gemm.Sgemm(false, false, rows, k, cog, 1f, dyBand + grp * cog, g.Cout, w + (long)grp * cog * k, k, 0f, gradCol + grp * k, colStride);
+                Im2Col.ScatterAdd(g, gradCol, colStride, p0, rows, dx);
             }
         }
     }

@@ -11,18 +11,29 @@ namespace CrossDistill.Engine.Kernels;
 /// </summary>
 internal static unsafe class Im2Col
 {
-    /// <summary>Writes im2col rows [p0, p0 + rows) of the NHWC input <paramref name="x"/> to <paramref name="col"/> (row-major, <see cref="ConvGeometry.Columns"/> per row).</summary>
-    public static void Gather(ConvGeometry g, float* x, int p0, int rows, float* col)
+    /// <summary>
+    /// The row stride of a column buffer: <see cref="ConvGeometry.Columns"/> rounded up to 64 bytes,
+    /// plus 64 more when rows one output row apart would sit a multiple of 4 KB apart: col2im reads
+    /// rows that far apart together, and 4 KB-aligned addresses compete for the same L1 sets.
+    /// </summary>
+    public static int RowStride(in ConvGeometry g)
     {
-        int columns = g.Columns;
+        int stride = (g.Columns + 15) / 16 * 16;
+        if ((long)stride * g.OW % 1024 == 0) stride += 16;
+        return stride;
+    }
+
+    /// <summary>Writes im2col rows [p0, p0 + rows) of the NHWC input <paramref name="x"/> to <paramref name="col"/> (row-major, <paramref name="colStride"/> floats apart).</summary>
+    public static void Gather(ConvGeometry g, float* x, int p0, int rows, float* col, int colStride)
+    {
         nint px = (nint)x, pc = (nint)col;
-        Workers.For(rows, Math.Max(1, (1 << 14) / Math.Max(columns, 1)), (start, end) =>
+        Workers.For(rows, Math.Max(1, (1 << 14) / Math.Max(g.Columns, 1)), (start, end) =>
         {
             int pixels = g.OH * g.OW, p = p0 + start;
             int n = p / pixels, oh = p % pixels / g.OW, ow = p % g.OW;
             for (int r = start; r < end; r++)
             {
-                GatherRow(g, (float*)px, n, oh, ow, (float*)pc + (long)r * columns);
+                GatherRow(g, (float*)px, n, oh, ow, (float*)pc + (long)r * colStride);
                 if (++ow < g.OW) continue;
                 ow = 0;
                 if (++oh < g.OH) continue;
@@ -108,7 +119,7 @@ internal static unsafe class Im2Col
     /// instead: each thread owns whole input rows, and each input pixel sums, in tap order, the
     /// column entries of the band's output pixels that read it, with one store per channel block.
     /// </summary>
-    public static void ScatterAdd(ConvGeometry g, float* col, int p0, int rows, float* dx)
+    public static void ScatterAdd(ConvGeometry g, float* col, int colStride, int p0, int rows, float* dx)
     {
         if (rows <= 0) return;
         var rowsOf = TapTable.Backward(g.H, g.OH, g.KH, g.StrideH, g.PadH, g.DilationH);
@@ -128,13 +139,13 @@ internal static unsafe class Im2Col
                 long row = first + i;
                 int n = (int)(row / g.H), ih = (int)(row % g.H);
                 for (int iw = 0; iw < g.W; iw++)
-                    GatherPixel(g, rowsOf, colsOf, n, ih, iw, (float*)pc, p0, rows, (float*)px + ((row * g.W) + iw) * g.Cin);
+                    GatherPixel(g, rowsOf, colsOf, n, ih, iw, (float*)pc, colStride, p0, rows, (float*)px + ((row * g.W) + iw) * g.Cin);
             }
         });
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GatherPixel(in ConvGeometry g, TapTable rowsOf, TapTable colsOf, int n, int ih, int iw, float* col, int p0, int rows, float* dst)
+    private static void GatherPixel(in ConvGeometry g, TapTable rowsOf, TapTable colsOf, int n, int ih, int iw, float* col, int colStride, int p0, int rows, float* dst)
     {
         // The (column offset, band row) of every tap that reads this pixel inside the band.
         Span<long> sources = stackalloc long[g.Taps];
@@ -146,7 +157,7 @@ internal static unsafe class Im2Col
             {
                 int r = rowBase + colsOf.Index[j];
                 if ((uint)r >= (uint)rows) continue;
-                sources[count++] = (long)r * g.Columns + (kh * g.KW + colsOf.Tap[j]) * cg;
+                sources[count++] = (long)r * colStride + (kh * g.KW + colsOf.Tap[j]) * cg;
             }
         }
         if (count == 0) return;
