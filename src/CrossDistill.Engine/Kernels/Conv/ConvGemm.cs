@@ -87,7 +87,7 @@ internal static unsafe class ConvGemm
                 float* gradCol = gradColBuffer.DataPtr;
                 for (int grp = 0; grp < g.Groups; grp++)
                     Gemm.Sgemm(false, false, rows, k, cog, 1f, dyBand + grp * cog, g.Cout, w + (long)grp * cog * k, k, 0f, gradCol + grp * k, colStride);
-                Im2Col.ScatterAdd(g, gradCol, colStride, p0, rows, dx);
+                Im2Col.Col2Im(g, gradCol, colStride, p0, rows, dx);
             }
         }
     }

@@ -6,14 +6,14 @@ namespace CrossDistill.Engine.Kernels;
 /// <summary>
 /// The im2col matrix of an NHWC input, built a band of rows at a time: row p holds the input
 /// values output pixel p reads, ordered (group, kh, kw, channel) so that each tap copies a run of
-/// neighbouring channels; padding reads as zero. <see cref="ScatterAdd"/> is its transpose
+/// neighbouring channels; padding reads as zero. <see cref="Col2Im"/> is its transpose
 /// (col2im), adding a band of column gradients back into the input gradient.
 /// </summary>
 internal static unsafe class Im2Col
 {
     /// <summary>
     /// The row stride of a column buffer: <see cref="ConvGeometry.Columns"/> rounded up to 64 bytes,
-    /// plus 64 more when rows one output row apart would sit a multiple of 4 KB apart: col2im reads
+    /// plus 64 bytes when rows one output row apart would sit a multiple of 4 KB apart: col2im reads
     /// rows that far apart together, and 4 KB-aligned addresses compete for the same L1 sets.
     /// </summary>
     public static int RowStride(in ConvGeometry g)
@@ -119,7 +119,7 @@ internal static unsafe class Im2Col
     /// instead: each thread owns whole input rows, and each input pixel sums, in tap order, the
     /// column entries of the band's output pixels that read it, with one store per channel block.
     /// </summary>
-    public static void ScatterAdd(ConvGeometry g, float* col, int colStride, int p0, int rows, float* dx)
+    public static void Col2Im(ConvGeometry g, float* col, int colStride, int p0, int rows, float* dx)
     {
         if (rows <= 0) return;
         var rowsOf = TapTable.Backward(g.H, g.OH, g.KH, g.StrideH, g.PadH, g.DilationH);
@@ -147,7 +147,7 @@ internal static unsafe class Im2Col
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GatherPixel(in ConvGeometry g, TapTable rowsOf, TapTable colsOf, int n, int ih, int iw, float* col, int colStride, int p0, int rows, float* dst)
     {
-        // The (column offset, band row) of every tap that reads this pixel inside the band.
+        // Where in the band each tap that reads this pixel left its column entries.
         Span<long> sources = stackalloc long[g.Taps];
         int count = 0, cg = g.CinPerGroup;
         for (int i = rowsOf.Start[ih]; i < rowsOf.Start[ih + 1]; i++)
