@@ -12,6 +12,7 @@ public static class Workers
 {
     private static readonly object Gate = new();
     private static readonly object PoolInUse = new();
+    [ThreadStatic] private static bool _insidePool;
     private static Worker[] _workers = Array.Empty<Worker>();
     private static int _threads = Math.Max(1, Environment.ProcessorCount);
 
@@ -53,13 +54,19 @@ public static class Workers
         if (count <= 0) return;
         int pieces = Math.Min(_threads, Math.Max(1, count / Math.Max(grain, 1)));
         // Workers, and a second thread while the pool is busy (a data loader's prefetch), run inline.
-        if (pieces <= 1 || Worker.IsWorkerThread || !Monitor.TryEnter(PoolInUse))
+        // A nested call from inside a piece also runs inline (Monitor is re-entrant, so check first).
+        if (pieces <= 1 || Worker.IsWorkerThread || _insidePool || !Monitor.TryEnter(PoolInUse))
         {
             body(0, count);
             return;
         }
+        _insidePool = true;
         try { RunPieces(count, pieces, body); }
-        finally { Monitor.Exit(PoolInUse); }
+        finally
+        {
+            _insidePool = false;
+            Monitor.Exit(PoolInUse);
+        }
     }
 
     private static void RunPieces(int count, int pieces, Action<int, int> body)
