@@ -156,7 +156,7 @@ public static unsafe class Safetensors
             }
         }
         long expected = 0;
-        foreach (var s in specs.OrderBy(s => s.Begin))
+        foreach (var s in specs.OrderBy(s => s.Begin).ThenBy(s => s.End)) // zero-length tensors first at a shared offset
         {
             if (s.Begin != expected) throw new SafetensorsException($"tensor '{s.Name}' starts at {s.Begin}, expected {expected} (gaps or overlaps)");
             long size = (long)ShapeUtil.Numel(s.Shape) * ElementSize(s.DType);

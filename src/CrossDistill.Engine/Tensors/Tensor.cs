@@ -146,7 +146,7 @@ public sealed unsafe partial class Tensor : IDisposable
     {
         get
         {
-            if (Numel == 0) return true;
+            if (Numel == 0) return true; // no element to misplace, whatever the strides
             int n = _shape.Length;
             Span<int> order = stackalloc int[n];
             for (int i = 0; i < n; i++) order[i] = i;
