@@ -58,11 +58,18 @@ public static class ConfigBinder
                 prop.SetValue(obj, value);
             }
         }
+        // Sections left out still get their required keys checked.
+        var given = node?.Map?.Select(kv => kv.Key).ToHashSet() ?? new HashSet<string>();
+        foreach (var (key, prop) in props)
+            if (!given.Contains(key) && IsSection(prop.PropertyType) && prop.GetValue(obj) is not null)
+                prop.SetValue(obj, BindObject(prop.PropertyType, null, ConfigNode.Join(path, key), problems));
         foreach (var (key, prop) in props)
             if (prop.GetCustomAttribute<ConfigRequiredAttribute>() is not null && prop.GetValue(obj) is null or "")
                 problems.Add($"{ConfigNode.Join(path, key)}: required key is missing");
         return obj;
     }
+
+    private static bool IsSection(Type t) => t.IsClass && t != typeof(string) && t != typeof(ConfigNode) && !t.IsArray && !t.IsGenericType;
 
     private sealed class Missing { public static readonly Missing Value = new(); }
 

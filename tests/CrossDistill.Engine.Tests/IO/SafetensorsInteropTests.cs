@@ -1,6 +1,6 @@
 using System.Text.Json;
 using CrossDistill.Engine.IO;
-using CrossDistill.Engine.Tests.Support;
+using CrossDistill.TestSupport;
 
 namespace CrossDistill.Engine.Tests.IO;
 

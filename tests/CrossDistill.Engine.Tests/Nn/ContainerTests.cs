@@ -1,5 +1,5 @@
 using CrossDistill.Engine.Nn;
-using CrossDistill.Engine.Tests.Support;
+using CrossDistill.TestSupport;
 
 namespace CrossDistill.Engine.Tests.Nn;
 

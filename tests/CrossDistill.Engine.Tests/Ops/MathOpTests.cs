@@ -1,4 +1,4 @@
-using CrossDistill.Engine.Tests.Support;
+using CrossDistill.TestSupport;
 
 namespace CrossDistill.Engine.Tests.Ops;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using CrossDistill.Engine.Tests.Support;
+using CrossDistill.TestSupport;
 
 namespace CrossDistill.Engine.Tests.Ops;
 

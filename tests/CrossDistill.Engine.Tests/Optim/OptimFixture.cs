@@ -1,7 +1,7 @@
 using System.Text.Json;
 using CrossDistill.Engine.IO;
 using CrossDistill.Engine.Optim;
-using CrossDistill.Engine.Tests.Support;
+using CrossDistill.TestSupport;
 
 namespace CrossDistill.Engine.Tests.Optim;
 

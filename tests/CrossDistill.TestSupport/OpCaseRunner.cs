@@ -1,4 +1,4 @@
-namespace CrossDistill.Engine.Tests.Support;
+namespace CrossDistill.TestSupport;
 
 /// <summary>An op under test: builds the outputs from the case's arguments and leaf inputs.</summary>
 public delegate Tensor[] OpUnderTest(OpCase c, Tensor[] inputs);

@@ -1,4 +1,4 @@
-namespace CrossDistill.Engine.Tests.Support;
+namespace CrossDistill.TestSupport;
 
 /// <summary>Paths inside the repository, found from the test binary's location.</summary>
 public static class Repo

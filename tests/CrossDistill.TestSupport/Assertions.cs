@@ -1,4 +1,4 @@
-namespace CrossDistill.Engine.Tests.Support;
+namespace CrossDistill.TestSupport;
 
 public static class TensorAssert
 {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using CrossDistill.Engine.IO;
 
-namespace CrossDistill.Engine.Tests.Support;
+namespace CrossDistill.TestSupport;
 
 /// <summary>
 /// One PyTorch reference case from a fixture file written by tools/fixtures/*.py: inputs (with the

@@ -1,4 +1,4 @@
-namespace CrossDistill.Engine.Tests.Support;
+namespace CrossDistill.TestSupport;
 
 /// <summary>
 /// Finite-difference gradient checks in float32: compares autograd's gradient of
@@ -29,7 +29,7 @@ public static class GradCheck
             float[] gflat = new float[n];
             if (g is not null)
             {
-                using var inLayout = Tensor.EmptyLike(x).CopyFrom(g);
+                using var inLayout = Torch.EmptyLike(x).CopyFrom(g);
                 gflat = inLayout.Span.ToArray();
             }
             foreach (int k in picks)

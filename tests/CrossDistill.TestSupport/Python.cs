@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace CrossDistill.Engine.Tests.Support;
+namespace CrossDistill.TestSupport;
 
 /// <summary>
 /// Runs scripts with Debian's interpreter (/usr/bin/python3, the one python3-torch installs into),

@@ -1,4 +1,4 @@
-namespace CrossDistill.Engine.Tests.Support;
+namespace CrossDistill.TestSupport;
 
 /// <summary>A test that runs PyTorch live; skipped (not failed) where /usr/bin/python3 cannot import torch.</summary>
 public sealed class PyTorchFactAttribute : FactAttribute
