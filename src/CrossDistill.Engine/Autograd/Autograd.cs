@@ -28,6 +28,24 @@ public static class Autograd
     }
 
     /// <summary>
+    /// Attaches one backward function shared by all <paramref name="outputs"/> (as PyTorch's
+    /// SplitBackward): during backward it runs once, after every output's gradient is known, with
+    /// null for the outputs no gradient reached. Returns the outputs for chaining.
+    /// </summary>
+    public static Tensor[] RecordMulti(Tensor[] outputs, string name, Tensor[] inputs, MultiOutputBackwardFunction backward)
+    {
+        if (!ShouldRecord(inputs)) return outputs;
+        var node = new Node(name, inputs, backward, outputs.Length);
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            outputs[i].GradFn = node;
+            outputs[i].GradFnOutputIndex = i;
+            outputs[i].SetRequiresGradFromOp();
+        }
+        return outputs;
+    }
+
+    /// <summary>
     /// Back-propagates from <paramref name="root"/>, accumulating into the <see cref="Tensor.Grad"/>
     /// of every leaf that requires grad. A non-scalar root needs an explicit gradient of its shape.
     /// The graph's saved tensors are freed as each node runs.
@@ -51,11 +69,13 @@ public static class Autograd
         }
 
         var order = TopologicalOrder(root.GradFn);
-        var pending = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [root.GradFn] = gradient };
+        // Gradients waiting for each node, one slot per output of the node.
+        var pending = new Dictionary<Node, Tensor?[]>(ReferenceEqualityComparer.Instance);
+        AddPending(pending, root.GradFn, root.GradFnOutputIndex, gradient);
         foreach (var node in order)
         {
-            if (!pending.Remove(node, out var grad)) { node.Release(); continue; }
-            var inputGrads = node.Apply(grad);
+            if (!pending.Remove(node, out var grads)) { node.Release(); continue; }
+            var inputGrads = node.Apply(grads);
             node.Release();
             for (int i = 0; i < inputGrads.Length; i++)
             {
@@ -65,10 +85,15 @@ public static class Autograd
                 if (!g.Shape.AsSpan().SequenceEqual(input.Shape))
                     throw new InvalidOperationException($"{node.Name} produced a gradient of shape {ShapeUtil.Format(g.Shape)} for input {i} of shape {ShapeUtil.Format(input.Shape)}.");
                 if (input.GradFn is null) AccumulateLeaf(input, g);
-                else if (pending.TryGetValue(input.GradFn, out var existing)) pending[input.GradFn] = existing + g;
-                else pending[input.GradFn] = g;
+                else AddPending(pending, input.GradFn, input.GradFnOutputIndex, g);
             }
         }
+    }
+
+    private static void AddPending(Dictionary<Node, Tensor?[]> pending, Node node, int slot, Tensor g)
+    {
+        if (!pending.TryGetValue(node, out var slots)) pending[node] = slots = new Tensor?[node.OutputCount];
+        slots[slot] = slots[slot] is { } existing ? existing + g : g;
     }
 
     /// <summary>Nodes in an order where each comes before the nodes of its inputs.</summary>

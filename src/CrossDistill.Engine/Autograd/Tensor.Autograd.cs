@@ -2,6 +2,9 @@ namespace CrossDistill.Engine;
 
 public sealed partial class Tensor
 {
+    /// <summary>Which output of <see cref="GradFn"/> this tensor is (0 unless the node has several outputs).</summary>
+    public int GradFnOutputIndex { get; internal set; }
+
     /// <summary>Back-propagates from this tensor (see <see cref="Autograd.Backward"/>).</summary>
     public void Backward(Tensor? gradient = null) => Autograd.Backward(this, gradient);
 

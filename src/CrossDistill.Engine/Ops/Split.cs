@@ -34,11 +34,38 @@ public static partial class Torch
         return Pieces(x, sizes, d);
     }
 
+    /// <summary>
+    /// The pieces are plain views sharing one backward node: it runs once, after every used piece's
+    /// gradient is known, and builds the input's gradient in a single pass (a cat when every piece
+    /// has a gradient, else copies into zeros) rather than one full-size gradient per piece.
+    /// </summary>
     private static Tensor[] Pieces(Tensor x, int[] sizes, int d)
     {
         var pieces = new Tensor[sizes.Length];
-        for (int i = 0, start = 0; i < sizes.Length; start += sizes[i], i++) pieces[i] = x.Narrow(d, start, sizes[i]);
-        return pieces;
+        var starts = new int[sizes.Length];
+        for (int i = 0, start = 0; i < sizes.Length; start += sizes[i], i++)
+        {
+            var shape = (int[])x.Shape.Clone();
+            shape[d] = sizes[i];
+            starts[i] = start;
+            pieces[i] = x.ViewOf(shape, (int[])x.Strides.Clone(), x.Offset + start * x.Strides[d]);
+        }
+        if (!Autograd.ShouldRecord(x)) return pieces;
+        var inputShape = x.Shape;
+        return Autograd.RecordMulti(pieces, "SplitBackward", new[] { x }, grads => new[] { AssembleSplitGradient(grads, inputShape, sizes, starts, d) });
+    }
+
+    private static Tensor AssembleSplitGradient(Tensor?[] grads, int[] inputShape, int[] sizes, int[] starts, int d)
+    {
+        if (Array.TrueForAll(grads, g => g is not null)) return Cat(grads!, d);
+        var full = Zeros(inputShape);
+        for (int i = 0; i < grads.Length; i++)
+        {
+            if (grads[i] is not { } g) continue;
+            using var slot = full.Narrow(d, starts[i], sizes[i]);
+            slot.CopyFrom(g);
+        }
+        return full;
     }
 }
 
