@@ -1,6 +1,9 @@
 namespace CrossDistill.Engine.Nn;
 
-/// <summary>y = x·Wᵀ + b, as torch.nn.Linear (weight [out, in]).</summary>
+/// <summary>
+/// y = x·Wᵀ + b, as torch.nn.Linear (weight [out, in]). Initialised as PyTorch does:
+/// kaiming_uniform(a = √5), i.e. U(−1/√in, 1/√in), for the weight and the same range for the bias.
+/// </summary>
 public sealed class Linear : Module<Tensor, Tensor>
 {
     public Tensor Weight { get; }
