@@ -114,6 +114,61 @@ public class LayerParityTests
     }
 
     [Fact]
+    public void AttentionInputGradientsMatchFiniteDifferences()
+    {
+        using var scope = DisposeScope.Enter();
+        Torch.ManualSeed(31);
+        var g = new Generator(31);
+        using var mha = new MultiheadAttention(6, 2);
+        foreach (var p in mha.Parameters()) Init.Uniform_(p, -0.6, 0.6, g);
+        var x = Torch.Randn(new[] { 2, 4, 6 }, g);
+        var memory = Torch.Randn(new[] { 2, 3, 6 }, g);
+        var mask = Torch.Randn(new[] { 4, 3 }, g);
+        GradCheck.Check(t => mha.Forward(t[0]), new[] { x });
+        GradCheck.Check(t => mha.Forward(t[0], t[1], t[2], t[3]), new[] { x, memory, Torch.Randn(new[] { 2, 3, 6 }, g), mask });
+    }
+
+    [Fact]
+    public void NormalisationLayerGradientsMatchFiniteDifferences()
+    {
+        using var scope = DisposeScope.Enter();
+        var g = new Generator(32);
+        using var bn = new BatchNorm2d(3);
+        using var bn1d = new BatchNorm1d(4);
+        using var ln = new LayerNorm(new[] { 2, 3 });
+        using var gn = new GroupNorm(2, 4);
+        GradCheck.Check(t => bn.Call(t[0]), new[] { Torch.Randn(new[] { 2, 3, 3, 2 }, g).ContiguousChannelsLast() });
+        GradCheck.Check(t => bn1d.Call(t[0]), new[] { Torch.Randn(new[] { 3, 4, 2 }, g) });
+        GradCheck.Check(t => ln.Call(t[0]), new[] { Torch.Randn(new[] { 2, 2, 3 }, g) });
+        GradCheck.Check(t => gn.Call(t[0]), new[] { Torch.Randn(new[] { 2, 4, 3 }, g) });
+    }
+
+    [Fact]
+    public void BadInputsAndArgumentsNameTheLayer()
+    {
+        using var scope = DisposeScope.Enter();
+        void Throws(Action act, params string[] parts)
+        {
+            var e = Assert.ThrowsAny<ArgumentException>(act);
+            foreach (var p in parts) Assert.Contains(p, e.Message);
+        }
+        using var bn2 = new BatchNorm2d(3);
+        Throws(() => bn2.Call(Torch.Zeros(2, 3, 4)), "BatchNorm2d", "4-D", "[2, 3, 4]");
+        using var bn1 = new BatchNorm1d(3);
+        Throws(() => bn1.Call(Torch.Zeros(2, 5)), "BatchNorm1d", "[2, 5]");
+        using var mha = new MultiheadAttention(8, 2);
+        Throws(() => mha.Forward(Torch.Zeros(2, 3, 6)), "MultiheadAttention", "embed_dim 8", "[2, 3, 6]");
+        Throws(() => mha.Forward(Torch.Zeros(2, 3, 8), Torch.Zeros(2, 4, 8), Torch.Zeros(2, 5, 8)), "MultiheadAttention", "[2, 5, 8]");
+        Throws(() => mha.Forward(Torch.Zeros(2, 3, 8), Torch.Zeros(2, 4, 8), Torch.Zeros(2, 4, 8), Torch.Zeros(4, 3)), "attnMask", "(3, 4)", "[4, 3]");
+        Throws(() => new MultiheadAttention(10, 3), "embed_dim 10", "num_heads 3");
+        Throws(() => new Conv2d(4, 6, 3, groups: 4), "Conv2d", "groups 4");
+        Throws(() => new Conv2d(4, 6, new[] { 3, 3, 3 }), "Conv2d", "kernelSize");
+        Throws(() => new MaxPool2d(new[] { 2, 2, 2 }), "MaxPool2d", "kernelSize");
+        Throws(() => new AdaptiveAvgPool2d(0, 2), "AdaptiveAvgPool2d", "(0, 2)");
+        Throws(() => new GELU("fast"), "GELU", "fast");
+    }
+
+    [Fact]
     public void EveryLayerKindHasACase()
     {
         var kinds = OpFixtures.Load(File).Select(c => c.Op).ToHashSet();
