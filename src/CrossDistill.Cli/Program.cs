@@ -10,6 +10,8 @@ public static class Program
         var root = new RootCommand("CrossDistill: cross-architecture knowledge distillation for vision models, in .NET.");
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
         try
         {
             // Without this, System.CommandLine's own handler would catch CliException and print a stack trace.
