@@ -27,8 +27,10 @@ public sealed class FitNet : Distiller
         [ConfigRange(0, 1000)] public float CeWeight { get; set; } = 1f;
 
         [ConfigDoc("How the student's grid is resampled to the teacher's: bilinear or nearest.")]
-        public string Resample { get; set; } = "bilinear";
+        public ResampleMode Resample { get; set; } = ResampleMode.Bilinear;
     }
+
+    public enum ResampleMode { Bilinear, Nearest }
 
     private readonly Params _p;
     private readonly float _labelSmoothing;
@@ -42,7 +44,7 @@ public sealed class FitNet : Distiller
         _stages = OFA.CheckStages("FitNet", p.Stages);
         _aligners = RegisterModule("aligners", new Engine.Nn.ModuleDict<HintAligner>());
         foreach (int stage in _stages)
-            _aligners.Add(Key(stage), new HintAligner(student.StageOutputSpecs[stage - 1], teacher.StageOutputSpecs[stage - 1], p.Resample));
+            _aligners.Add(Key(stage), new HintAligner(student.StageOutputSpecs[stage - 1], teacher.StageOutputSpecs[stage - 1], p.Resample == ResampleMode.Nearest ? "nearest" : "bilinear"));
         OfficialInit.Apply(_aligners);
     }
 

@@ -98,6 +98,26 @@ public class BaselineModuleTests
     }
 
     [Fact]
+    public void PatchMergingOfAnOddGridHasTheRightGradients()
+    {
+        using var merging = new PatchMerging(3, 2, 3, gelu: true);
+        var x = Torch.Randn(new[] { 2, 9, 2 }, new Generator(21)).DetachFromScopes();
+        GradCheck.Check(t => merging.Forward(t[0]), new[] { x });
+    }
+
+    [Theory]
+    [InlineData("map->tokens")]
+    [InlineData("tokens->map")]
+    public void HintAlignerHasTheRightGradients(string pair)
+    {
+        FeatureSpec student = pair == "map->tokens" ? new MapSpec(3, 4, 4) : new TokenSpec(1 + 9, 3, 1);
+        FeatureSpec teacher = pair == "map->tokens" ? new TokenSpec(1 + 4, 2, 1) : new MapSpec(2, 5, 5);
+        using var aligner = new HintAligner(student, teacher);
+        var x = Torch.Randn(new[] { 2 }.Concat(student.Shape).ToArray(), new Generator(22)).DetachFromScopes();
+        GradCheck.Check(t => aligner.Forward(t[0]), new[] { x });
+    }
+
+    [Fact]
     public void MergeCountsFollowTheOfficialRule()
     {
         // max(⌊log2(grid / 7)⌋, 0): ViT-S/DeiT 14 → 1, Swin stage 1 56 → 3, stage 4 7 → 0, 13 → 0.
