@@ -40,7 +40,16 @@ public static class DistLoss
         var ca = a - Torch.Mean(a, 1, keepDim: true);
         var cb = b - Torch.Mean(b, 1, keepDim: true);
         var dot = Torch.Sum(ca * cb, 1);
-        var norms = Torch.Sqrt(Torch.Sum(ca * ca, 1)) * Torch.Sqrt(Torch.Sum(cb * cb, 1));
+        var norms = Norm(ca) * Norm(cb);
         return dot / (norms + CorrelationEps);
     }
+
+    /// <summary>
+    /// Row norms whose gradient is 0 at a zero row, as torch.norm's: a constant row (a uniform
+    /// softmax, e.g. from a zero-initialised head) would otherwise give 0·∞ = NaN through √.
+    /// The clamp moves the value by at most 1e-15, far below the 1e-8 in the denominator.
+    /// </summary>
+    private static Tensor Norm(Tensor rows) => Torch.Sqrt(Torch.Clamp(Torch.Sum(rows * rows, 1), MinSquaredNorm, null));
+
+    private const float MinSquaredNorm = 1e-30f;
 }
