@@ -141,9 +141,12 @@ internal sealed class VitMlp : Module<Tensor, Tensor>
 }
 
 /// <summary>
-/// A Swin-like token model without class tokens: 16×16 tokens of width dim after a 2×2 patch
-/// embedding of a 32×32 image, patch merging (2×2 neighbours → LayerNorm → Linear 4C→2C) between
-/// stages, a residual token MLP per stage. Stage i's input and output are both (L_i, C_i).
+/// A Swin-like token model without class tokens: (image/2)² tokens of width dim after a 2×2 patch
+/// embedding, patch merging (2×2 neighbours → LayerNorm → Linear 4C→2C) between stages and a
+/// residual token MLP per stage. By default the merging is the next stage's input transition, so
+/// stage i's input and output are both (L_i, C_i), as Swin's features are taken before merging;
+/// with <c>mergeAtStageEnd</c> stages 1-3 end with the merge, so their outputs and inputs differ
+/// (what makes PAT's feedback aligners token projectors).
 /// </summary>
 internal sealed class TinySwin : VisionModel
 {
@@ -153,9 +156,11 @@ internal sealed class TinySwin : VisionModel
     private readonly Linear _head;
     private readonly int[] _sides;
     private readonly int[] _dims;
+    private readonly bool _mergeAtStageEnd;
 
-    public TinySwin(int dim, int classes = 5, int image = 32) : base(new ModelConfig { NumClasses = classes, ImageSize = image })
+    public TinySwin(int dim, int classes = 5, int image = 32, bool mergeAtStageEnd = false) : base(new ModelConfig { NumClasses = classes, ImageSize = image })
     {
+        _mergeAtStageEnd = mergeAtStageEnd;
         _sides = Enumerable.Range(0, 4).Select(i => image / 2 >> i).ToArray();
         _dims = Enumerable.Range(0, 4).Select(i => dim << i).ToArray();
         _patchEmbed = RegisterModule("patch_embed", new Conv2d(3, dim, 2, stride: 2));
@@ -163,7 +168,9 @@ internal sealed class TinySwin : VisionModel
             new LayerNorm(4 * _dims[i - 1]), new Linear(4 * _dims[i - 1], _dims[i], bias: false)))));
         _stages = RegisterModule("stages", new ModuleList<VitMlp>(_dims.Select(d => new VitMlp(d))));
         _head = RegisterModule("head", new Linear(_dims[^1], classes));
-        StageInputSpecs = StageOutputSpecs = Enumerable.Range(0, 4).Select(i => (FeatureSpec)new TokenSpec(_sides[i] * _sides[i], _dims[i])).ToArray();
+        FeatureSpec Tokens(int i) => new TokenSpec(_sides[i] * _sides[i], _dims[i]);
+        StageInputSpecs = Enumerable.Range(0, 4).Select(Tokens).ToArray();
+        StageOutputSpecs = Enumerable.Range(0, 4).Select(i => Tokens(mergeAtStageEnd ? Math.Min(i + 1, 3) : i)).ToArray();
     }
 
     public override string ArchitectureName => "tiny_swin";
@@ -173,14 +180,21 @@ internal sealed class TinySwin : VisionModel
     public override FeatureSpec[] StageInputSpecs { get; }
     public override Tensor Stem(Tensor images) => PatFeatures.MapToTokens(_patchEmbed.Forward(images));
 
-    public override Tensor StageInput(int stage, Tensor previous)
+    public override Tensor StageInput(int stage, Tensor previous) => stage == 0 || _mergeAtStageEnd ? previous : Merge(stage - 1, previous);
+
+    public override Tensor Stage(int stage, Tensor input)
     {
-        if (stage == 0) return previous;
-        int b = previous.Shape[0], side = _sides[stage - 1], c = _dims[stage - 1];
-        var neighbours = previous.Reshape(b, side / 2, 2, side / 2, 2, c).Permute(0, 1, 3, 4, 2, 5).Reshape(b, side * side / 4, 4 * c);
-        return _merges[stage - 1].Forward(neighbours);
+        var x = input + _stages[stage].Forward(input);
+        return _mergeAtStageEnd && stage < 3 ? Merge(stage, x) : x;
     }
 
-    public override Tensor Stage(int stage, Tensor input) => input + _stages[stage].Forward(input);
     public override Tensor Head(Tensor lastFeature) => _head.Forward(lastFeature.Mean(1));
+
+    /// <summary>Swin's patch merging of level <paramref name="level"/>'s tokens into level + 1.</summary>
+    private Tensor Merge(int level, Tensor tokens)
+    {
+        int b = tokens.Shape[0], side = _sides[level], c = _dims[level];
+        var neighbours = tokens.Reshape(b, side / 2, 2, side / 2, 2, c).Permute(0, 1, 3, 4, 2, 5).Reshape(b, side * side / 4, 4 * c);
+        return _merges[level].Forward(neighbours);
+    }
 }
