@@ -14,7 +14,7 @@ public static class SmallNets
     public static IEnumerable<ModelPreset> Presets()
     {
         yield return new ModelPreset("tiny_cnn", "cnn", "torchvision", 32,
-            "4 conv-BN-ReLU stages (16-32-64-128 channels, stride-2 downsampling), global pool, linear head.",
+            "4 conv-BN-ReLU stages (16-32-64-128 channels, stride-2 downsampling), global pool, dropout (drop_rate), linear head.",
             c => new TinyCnn(c));
         yield return new ModelPreset("tiny_vit", "transformer", "timm", 32,
             "ViT with 4×4 patches, a class token and 4 pre-norm blocks (one per stage), 64-dim, 2 heads.",
@@ -27,6 +27,7 @@ public sealed class TinyCnn : VisionModel
 {
     private readonly Sequential _stem;
     private readonly ModuleList<Sequential> _stages;
+    private readonly Dropout _dropout;
     private readonly Linear _fc;
     private readonly int[] _widths;
     private readonly int[] _sides;
@@ -50,6 +51,7 @@ public sealed class TinyCnn : VisionModel
             _stages.Add(ConvBnRelu(inputs, _widths[i], stride));
             inputs = _widths[i];
         }
+        _dropout = RegisterModule("dropout", new Dropout(config.DropRate));
         _fc = RegisterModule("fc", new Linear(_widths[3], config.NumClasses));
     }
 
@@ -69,7 +71,7 @@ public sealed class TinyCnn : VisionModel
 
     public override Tensor Stage(int stage, Tensor input) => _stages[stage].Forward(input);
 
-    public override Tensor Head(Tensor lastFeature) => _fc.Forward(F.AdaptiveAvgPool2d(lastFeature, 1).Flatten(1));
+    public override Tensor Head(Tensor lastFeature) => _fc.Forward(_dropout.Forward(F.AdaptiveAvgPool2d(lastFeature, 1).Flatten(1)));
 }
 
 /// <summary>
