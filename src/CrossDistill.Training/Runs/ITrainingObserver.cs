@@ -2,7 +2,7 @@ namespace CrossDistill.Training.Runs;
 
 /// <summary>The shape of a run as it starts (or resumes).</summary>
 public sealed record RunStart(string Name, string RunDir, string Method, string Student, IReadOnlyList<string> Teachers,
-    long StudentParameters, long ExtraParameters, int Epochs, int StepsPerEpoch, int StartEpoch, long StartStep, int BatchSize, bool Resumed, bool Ema);
+    long StudentParameters, long ExtraParameters, int Epochs, int StepsPerEpoch, int StartEpoch, long StartStep, int BatchSize, bool Resumed, bool Ema, int LogEvery);
 
 /// <summary>One optimizer step: its loss terms, rate and batch accuracy, and the images per second of the interval.</summary>
 public sealed record StepReport(int Epoch, int StepInEpoch, int StepsPerEpoch, long GlobalStep, long TotalSteps,

@@ -99,7 +99,7 @@ public sealed class Trainer
         int epochs = config.Train.Epochs, stepsPerEpoch = _run.StepsPerEpoch;
         _observer.OnRunStart(new RunStart(config.Name, _runDir, _run.Method.Name, distiller.Student.ArchitectureName, _run.TeacherSources,
             distiller.Student.ParameterCount(), distiller.ExtraParameterCount(), epochs, stepsPerEpoch, _progress.CompletedEpochs, _progress.GlobalStep,
-            config.Train.BatchSize, _resumed, _run.Ema is not null));
+            config.Train.BatchSize, _resumed, _run.Ema is not null, config.Train.LogEvery));
         var trainable = distiller.TrainableParameters().Select(p => p.Parameter).ToList();
         var interval = new EpochAccumulator();
         var intervalClock = Stopwatch.StartNew();
