@@ -34,8 +34,17 @@ public static class RunEnvironment
     public static void Write(string runDir, ulong seed) =>
         System.IO.File.WriteAllText(Path.Combine(runDir, File), JsonSerializer.Serialize(Snapshot(seed), new JsonSerializerOptions { WriteIndented = true }) + "\n");
 
-    /// <summary>The commit of the git work tree around the current directory, or null when there is none (or no git).</summary>
-    public static string? GitCommit()
+    /// <summary>The commit of the git work tree around the current directory, else the one the binary was built from, else null.</summary>
+    public static string? GitCommit() => GitHead(Environment.CurrentDirectory) ?? BuildCommit();
+
+    /// <summary>The commit SourceLink stamped into the informational version ("1.0.0+&lt;sha&gt;").</summary>
+    private static string? BuildCommit()
+    {
+        int plus = Version.IndexOf('+');
+        return plus >= 0 && Version.Length - plus > 7 ? Version[(plus + 1)..] : null;
+    }
+
+    private static string? GitHead(string directory)
     {
         try
         {
@@ -44,7 +53,7 @@ public static class RunEnvironment
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
-                WorkingDirectory = AppContext.BaseDirectory,
+                WorkingDirectory = directory,
             };
             using var process = Process.Start(start);
             if (process is null) return null;

@@ -81,7 +81,9 @@ public sealed class Trainer
     private RunSummary Run(CancellationToken cancellation)
     {
         var previous = Generator.Default;
+        int threads = Engine.Kernels.Workers.Threads;
         Generator.Default = _run.Rng;
+        Engine.Kernels.Workers.Threads = _run.Config.Train.Threads;
         try
         {
             return Loop(cancellation);
@@ -89,6 +91,7 @@ public sealed class Trainer
         finally
         {
             Generator.Default = previous;
+            Engine.Kernels.Workers.Threads = threads;
         }
     }
 
