@@ -33,15 +33,23 @@ public sealed record DistillerInfo(string Name, string Description, int Teachers
 /// </summary>
 public static class DistillerRegistry
 {
-    private static readonly Lazy<IReadOnlyDictionary<string, DistillerInfo>> All = new(Discover);
+    private static readonly Lazy<Dictionary<string, DistillerInfo>> Registered = new(Discover);
 
-    public static IEnumerable<DistillerInfo> Methods => All.Value.Values.OrderBy(m => m.Name, StringComparer.Ordinal);
+    private static Dictionary<string, DistillerInfo> All
+    {
+        get
+        {
+            lock (Registered) return new Dictionary<string, DistillerInfo>(Registered.Value, StringComparer.Ordinal);
+        }
+    }
 
-    public static bool Contains(string name) => All.Value.ContainsKey(name);
+    public static IEnumerable<DistillerInfo> Methods => All.Values.OrderBy(m => m.Name, StringComparer.Ordinal);
+
+    public static bool Contains(string name) => All.ContainsKey(name);
 
     /// <summary>The method called <paramref name="name"/>; a config error naming method.name otherwise.</summary>
-    public static DistillerInfo Get(string name) => All.Value.TryGetValue(name, out var info) ? info
-        : throw new ConfigException(new[] { $"method.name: unknown method '{name}' (known methods: {string.Join(", ", All.Value.Keys.Order(StringComparer.Ordinal))})" });
+    public static DistillerInfo Get(string name) => All.TryGetValue(name, out var info) ? info
+        : throw new ConfigException(new[] { $"method.name: unknown method '{name}' (known methods: {string.Join(", ", All.Keys.Order(StringComparer.Ordinal))})" });
 
     /// <summary>The method's Params bound from <paramref name="node"/> (null: all defaults), or null for a method without parameters.</summary>
     public static object? BindParams(DistillerInfo info, ConfigNode? node)
@@ -81,20 +89,43 @@ public static class DistillerRegistry
         }
     }
 
-    private static IReadOnlyDictionary<string, DistillerInfo> Discover()
+    /// <summary>Adds a [Distiller] class from another assembly (a plug-in, a test); registering the same class again is a no-op.</summary>
+    public static DistillerInfo Register(Type type)
+    {
+        var info = Describe(type);
+        lock (Registered)
+        {
+            var all = Registered.Value;
+            if (all.TryGetValue(info.Name, out var existing))
+            {
+                if (existing.Type == type) return existing;
+                throw new InvalidOperationException($"Method name '{info.Name}' is already registered by {existing.Type.FullName}.");
+            }
+            all[info.Name] = info;
+        }
+        return info;
+    }
+
+    private static DistillerInfo Describe(Type type)
+    {
+        if (type.GetCustomAttribute<DistillerAttribute>() is not { } attribute)
+            throw new InvalidOperationException($"{type.Name} is not marked [Distiller].");
+        if (!typeof(Distiller).IsAssignableFrom(type) || type.IsAbstract)
+            throw new InvalidOperationException($"{type.Name} is marked [Distiller] but is not a concrete Distiller.");
+        var paramsType = type.GetNestedType("Params", BindingFlags.Public);
+        var signature = paramsType is null ? new[] { typeof(DistillerSetup) } : new[] { typeof(DistillerSetup), paramsType };
+        if (type.GetConstructor(signature) is null)
+            throw new InvalidOperationException($"Distiller {type.Name} needs a public constructor ({string.Join(", ", signature.Select(t => t.Name))}).");
+        return new DistillerInfo(attribute.Name, attribute.Description, attribute.Teachers, type, paramsType);
+    }
+
+    private static Dictionary<string, DistillerInfo> Discover()
     {
         var result = new Dictionary<string, DistillerInfo>(StringComparer.Ordinal);
-        foreach (var type in typeof(Distiller).Assembly.GetTypes())
+        foreach (var type in typeof(Distiller).Assembly.GetTypes().Where(t => t.GetCustomAttribute<DistillerAttribute>() is not null))
         {
-            if (type.GetCustomAttribute<DistillerAttribute>() is not { } attribute) continue;
-            if (!typeof(Distiller).IsAssignableFrom(type) || type.IsAbstract)
-                throw new InvalidOperationException($"{type.Name} is marked [Distiller] but is not a concrete Distiller.");
-            var paramsType = type.GetNestedType("Params", BindingFlags.Public);
-            var signature = paramsType is null ? new[] { typeof(DistillerSetup) } : new[] { typeof(DistillerSetup), paramsType };
-            if (type.GetConstructor(signature) is null)
-                throw new InvalidOperationException($"Distiller {type.Name} needs a public constructor ({string.Join(", ", signature.Select(t => t.Name))}).");
-            if (!result.TryAdd(attribute.Name, new DistillerInfo(attribute.Name, attribute.Description, attribute.Teachers, type, paramsType)))
-                throw new InvalidOperationException($"Method name '{attribute.Name}' is registered twice.");
+            var info = Describe(type);
+            if (!result.TryAdd(info.Name, info)) throw new InvalidOperationException($"Method name '{info.Name}' is registered twice.");
         }
         return result;
     }
