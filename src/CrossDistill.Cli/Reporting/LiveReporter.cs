@@ -67,6 +67,7 @@ public sealed class LiveReporter : ITrainingObserver
         if (_task is not null)
         {
             if (s.Status == RunStatus.Completed) _task.Value = _task.MaxValue;
+            _task.Description = s.Status == RunStatus.Completed ? "done" : "interrupted";
             _task.StopTask();
         }
         var table = new Table().Border(TableBorder.Rounded).Title(s.Status == RunStatus.Completed ? "run finished" : "run interrupted");
