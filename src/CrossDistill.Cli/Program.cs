@@ -5,23 +5,37 @@ namespace CrossDistill.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args)
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>The whole command line with its output and errors sent to the given writers (what Main runs; tests call it directly).</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = CreateRoot();
+        try
+        {
+            // Without this, System.CommandLine's own handler would catch CliException and print a stack trace.
+            return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (CliException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return e.ExitCode;
+        }
+    }
+
+    public static RootCommand CreateRoot()
     {
         var root = new RootCommand("CrossDistill: cross-architecture knowledge distillation for vision models, in .NET.");
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
-        try
-        {
-            // Without this, System.CommandLine's own handler would catch CliException and print a stack trace.
-            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
-        }
-        catch (CliException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return e.ExitCode;
-        }
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(DistillCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(MethodsCommand.Create());
+        root.Subcommands.Add(ConfigCommand.Create());
+        return root;
     }
 }
 

@@ -59,6 +59,7 @@ public sealed class TeacherSection
     [ConfigDoc("Or: the teacher's architecture name (with `weights`).")]
     public string? Name { get; set; }
 
+    [ConfigDoc("Architecture options of `name`.")]
     public Dictionary<string, double> Options { get; set; } = new();
 
     [ConfigDoc("Or: the teacher's weights (safetensors) for `name`.")]
@@ -82,7 +83,7 @@ public sealed class DatasetSection
     [ConfigDoc("Use only the first N test images (0: all).")]
     [ConfigRange(0, int.MaxValue)] public int TestSubset { get; set; }
 
-    [ConfigDoc("Dataset-specific options (shapes: train_size, test_size, texture_prob).")]
+    [ConfigDoc("Dataset-specific options (shapes: train_size, test_size, texture_prob, seed).")]
     public Dictionary<string, double> Options { get; set; } = new();
 
     public AugmentSection Augment { get; set; } = new();
@@ -116,13 +117,16 @@ public enum OptimizerKind { Sgd, Adamw }
 
 public sealed class OptimizerSection
 {
+    [ConfigDoc("sgd or adamw; parameter groups exempt norms, biases and tokens from weight decay.")]
     public OptimizerKind Name { get; set; } = OptimizerKind.Sgd;
 
+    [ConfigDoc("Peak learning rate (after warm-up).")]
     [ConfigRange(0, 10)] public float Lr { get; set; } = 0.05f;
 
     [ConfigDoc("SGD momentum.")]
     [ConfigRange(0, 1)] public float Momentum { get; set; } = 0.9f;
 
+    [ConfigDoc("SGD Nesterov momentum.")]
     public bool Nesterov { get; set; } = true;
 
     [ConfigDoc("Weight decay; norms and biases are exempt.")]
@@ -131,6 +135,7 @@ public sealed class OptimizerSection
     [ConfigDoc("AdamW betas.")]
     public float[] Betas { get; set; } = { 0.9f, 0.999f };
 
+    [ConfigDoc("AdamW epsilon.")]
     [ConfigRange(0, 1)] public float Eps { get; set; } = 1e-8f;
 }
 
@@ -138,6 +143,7 @@ public enum ScheduleKind { Cosine, Multistep, Constant }
 
 public sealed class ScheduleSection
 {
+    [ConfigDoc("Learning-rate schedule, applied every step: cosine, multistep or constant (each after the warm-up).")]
     public ScheduleKind Name { get; set; } = ScheduleKind.Cosine;
 
     [ConfigDoc("Linear warm-up length in epochs (fractions allowed).")]
@@ -149,17 +155,22 @@ public sealed class ScheduleSection
     [ConfigDoc("Multistep: epochs at which the lr is multiplied by gamma.")]
     public int[] Milestones { get; set; } = Array.Empty<int>();
 
+    [ConfigDoc("Multistep: the factor applied at each milestone.")]
     [ConfigRange(0, 1)] public float Gamma { get; set; } = 0.1f;
 }
 
 public sealed class TrainSection
 {
+    [ConfigDoc("Passes over the training set; the model is evaluated and checkpointed after each.")]
     [ConfigRange(1, 100000)] public int Epochs { get; set; } = 10;
 
+    [ConfigDoc("Training batch size.")]
     [ConfigRange(1, 65536)] public int BatchSize { get; set; } = 64;
 
+    [ConfigDoc("Evaluation batch size.")]
     [ConfigRange(1, 65536)] public int EvalBatchSize { get; set; } = 256;
 
+    [ConfigDoc("Label smoothing ε of the cross-entropy terms.")]
     [ConfigRange(0, 1)] public float LabelSmoothing { get; set; }
 
     [ConfigDoc("Clip the global gradient norm to this value (0: off).")]
@@ -176,4 +187,7 @@ public sealed class TrainSection
 
     [ConfigDoc("Write a metrics line every N steps.")]
     [ConfigRange(1, 1000000)] public int LogEvery { get; set; } = 20;
+
+    [ConfigDoc("How many of the newest checkpoints to keep in <run>/checkpoints.")]
+    [ConfigRange(1, 1000)] public int KeepCheckpoints { get; set; } = 2;
 }

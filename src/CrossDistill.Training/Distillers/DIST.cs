@@ -10,6 +10,7 @@ namespace CrossDistill.Training.Distillers;
 /// Defaults are those of the OFA-KD and torchdistill code (β = γ = τ = 1, w = 1); the official
 /// CIFAR recipe uses τ = 4 and w = 2, ImageNet τ = 1 and w = 2.
 /// </summary>
+[Distiller("dist", "Huang et al. 2022: inter- and intra-class Pearson-correlation relations between student and teacher predictions.", Teachers = 1)]
 public sealed class DIST : Distiller
 {
     public sealed class Params
@@ -31,15 +32,14 @@ public sealed class DIST : Distiller
     }
 
     private readonly Params _p;
-    private readonly float _labelSmoothing;
 
-    public DIST(VisionModel student, VisionModel teacher, Params p, float labelSmoothing) : base(student, new[] { teacher })
+    public DIST(DistillerSetup setup, Params p) : base(setup)
     {
+        var student = setup.Student;
+        var teacher = Teacher;
         _p = p;
-        _labelSmoothing = labelSmoothing;
     }
 
-    public static DIST Create(VisionModel student, VisionModel teacher, Params p, float labelSmoothing) => new(student, teacher, p, labelSmoothing);
 
     public override DistillOutput ForwardTrain(DistillBatch batch, StepContext context)
     {
@@ -48,7 +48,7 @@ public sealed class DIST : Distiller
         var (inter, intra) = DistLoss.Terms(logits, teacherLogits, _p.Tau);
         return new DistillOutput(logits, new Dictionary<string, Tensor>
         {
-            ["loss_ce"] = CrossEntropy(logits, batch, _labelSmoothing) * _p.CeWeight,
+            ["loss_ce"] = CrossEntropy(logits, batch) * _p.CeWeight,
             ["loss_inter"] = inter * (_p.KdWeight * _p.Beta),
             ["loss_intra"] = intra * (_p.KdWeight * _p.Gamma),
         });

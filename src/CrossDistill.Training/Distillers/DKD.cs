@@ -11,6 +11,7 @@ namespace CrossDistill.Training.Distillers;
 /// the fractional epoch (it grows every step); mdistiller multiplies by min(epoch/warmup, 1) with
 /// a 1-based epoch counter, constant within an epoch, so its first epoch already has 1/warmup.
 /// </summary>
+[Distiller("dkd", "Zhao et al. 2022: decoupled KD, target-class (TCKD) and non-target-class (NCKD) terms with a linear warm-up.", Teachers = 1)]
 public sealed class DKD : Distiller
 {
     public sealed class Params
@@ -32,15 +33,14 @@ public sealed class DKD : Distiller
     }
 
     private readonly Params _p;
-    private readonly float _labelSmoothing;
 
-    public DKD(VisionModel student, VisionModel teacher, Params p, float labelSmoothing) : base(student, new[] { teacher })
+    public DKD(DistillerSetup setup, Params p) : base(setup)
     {
+        var student = setup.Student;
+        var teacher = Teacher;
         _p = p;
-        _labelSmoothing = labelSmoothing;
     }
 
-    public static DKD Create(VisionModel student, VisionModel teacher, Params p, float labelSmoothing) => new(student, teacher, p, labelSmoothing);
 
     /// <summary>min(epoch progress / warm-up epochs, 1), and 1 without warm-up.</summary>
     public static float WarmupFactor(StepContext context, float warmupEpochs)
@@ -54,7 +54,7 @@ public sealed class DKD : Distiller
         float warmup = WarmupFactor(context, _p.Warmup);
         return new DistillOutput(logits, new Dictionary<string, Tensor>
         {
-            ["loss_ce"] = CrossEntropy(logits, batch, _labelSmoothing) * _p.CeWeight,
+            ["loss_ce"] = CrossEntropy(logits, batch) * _p.CeWeight,
             ["loss_tckd"] = tckd * (warmup * _p.Alpha),
             ["loss_nckd"] = nckd * (warmup * _p.Beta),
         });

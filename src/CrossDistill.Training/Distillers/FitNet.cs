@@ -13,6 +13,7 @@ namespace CrossDistill.Training.Distillers;
 /// hint for four-stage models (mdistiller's hint_layer 2 counts from 0 over CIFAR ResNets' three
 /// stages plus the stem).
 /// </summary>
+[Distiller("fitnet", "Romero et al. 2015: a hint loss between a student stage (through a regressor) and the teacher's stage, map/token aligned.", Teachers = 1)]
 public sealed class FitNet : Distiller
 {
     public sealed class Params
@@ -33,14 +34,14 @@ public sealed class FitNet : Distiller
     public enum ResampleMode { Bilinear, Nearest }
 
     private readonly Params _p;
-    private readonly float _labelSmoothing;
     private readonly int[] _stages;
     private readonly Engine.Nn.ModuleDict<HintAligner> _aligners;
 
-    public FitNet(VisionModel student, VisionModel teacher, Params p, float labelSmoothing) : base(student, new[] { teacher })
+    public FitNet(DistillerSetup setup, Params p) : base(setup)
     {
+        var student = setup.Student;
+        var teacher = Teacher;
         _p = p;
-        _labelSmoothing = labelSmoothing;
         _stages = OFA.CheckStages("FitNet", p.Stages);
         _aligners = RegisterModule("aligners", new Engine.Nn.ModuleDict<HintAligner>());
         foreach (int stage in _stages)
@@ -48,7 +49,6 @@ public sealed class FitNet : Distiller
         OfficialInit.Apply(_aligners);
     }
 
-    public static FitNet Create(VisionModel student, VisionModel teacher, Params p, float labelSmoothing) => new(student, teacher, p, labelSmoothing);
 
     public HintAligner Aligner(int stage) => _aligners[Key(stage)];
 
@@ -67,7 +67,7 @@ public sealed class FitNet : Distiller
         }
         return new DistillOutput(output.Logits, new Dictionary<string, Tensor>
         {
-            ["loss_ce"] = CrossEntropy(output.Logits, batch, _labelSmoothing) * _p.CeWeight,
+            ["loss_ce"] = CrossEntropy(output.Logits, batch) * _p.CeWeight,
             ["loss_hint"] = hint! * _p.Weight,
         });
     }

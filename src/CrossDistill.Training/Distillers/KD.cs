@@ -1,15 +1,15 @@
 using CrossDistill.Engine;
-using CrossDistill.Models;
 using CrossDistill.Training.Config;
 
 namespace CrossDistill.Training.Distillers;
 
-/// <summary>Hinton et al.'s knowledge distillation: CE + α·T²·KL(teacher_T ‖ student_T).</summary>
+/// <summary>Hinton et al. (2015): ce_weight·CE(student, target) + alpha·T²·KL(softmax(teacher/T) ‖ softmax(student/T)).</summary>
+[Distiller("kd", "Hinton et al. 2015: cross-entropy plus the temperature-softened KL to the teacher's logits (T² scaled).", Teachers = 1)]
 public sealed class KD : Distiller
 {
     public sealed class Params
     {
-        [ConfigDoc("Softmax temperature T.")]
+        [ConfigDoc("Softmax temperature T of both logits; the KL term is multiplied by T².")]
         [ConfigRange(0.01, 100)] public float Temperature { get; set; } = 4f;
 
         [ConfigDoc("Weight of the KL term.")]
@@ -20,12 +20,11 @@ public sealed class KD : Distiller
     }
 
     private readonly Params _p;
-    private readonly float _labelSmoothing;
 
-    public KD(VisionModel student, VisionModel teacher, Params p, float labelSmoothing) : base(student, new[] { teacher })
+    public KD(DistillerSetup setup, Params p) : base(setup)
     {
+        if (setup.Teachers.Count != 1) throw new ArgumentException($"kd: needs exactly one teacher, got {setup.Teachers.Count}.");
         _p = p;
-        _labelSmoothing = labelSmoothing;
     }
 
     public override DistillOutput ForwardTrain(DistillBatch batch, StepContext context)
@@ -34,12 +33,12 @@ public sealed class KD : Distiller
         var teacherLogits = TeacherForward(batch.Images).Logits;
         return new DistillOutput(logits, new Dictionary<string, Tensor>
         {
-            ["loss_ce"] = CrossEntropy(logits, batch, _labelSmoothing) * _p.CeWeight,
+            ["loss_ce"] = CrossEntropy(logits, batch) * _p.CeWeight,
             ["loss_kl"] = KdLoss(logits, teacherLogits, _p.Temperature) * _p.Alpha,
         });
     }
 
-    /// <summary>T²·KL(softmax(t/T) ‖ softmax(s/T)), batch-mean: the soft-target loss shared by KD-style methods.</summary>
+    /// <summary>T²·KL(softmax(t/T) ‖ softmax(s/T)), summed over classes and averaged over the batch: the soft-target loss KD-style methods share.</summary>
     public static Tensor KdLoss(Tensor studentLogits, Tensor teacherLogits, float temperature)
     {
         var logP = F.LogSoftmax(studentLogits / temperature, 1);

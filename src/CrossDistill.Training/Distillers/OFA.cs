@@ -16,6 +16,7 @@ namespace CrossDistill.Training.Distillers;
 /// token students get <see cref="TokenLogitBranch"/>es of the student's width. Branches are
 /// initialised as the official init_weights. Stages are 1-based (1 … 4) as in the official code.
 /// </summary>
+[Distiller("ofa", "Hao et al. 2023: one-for-all KD, per-stage branches into logit space with the (p_t + m)^ε target enhancement.", Teachers = 1)]
 public sealed class OFA : Distiller
 {
     public sealed class Params
@@ -43,15 +44,15 @@ public sealed class OFA : Distiller
     }
 
     private readonly Params _p;
-    private readonly float _labelSmoothing;
     private readonly int[] _stages;
     private readonly float[] _eps;
     private readonly ModuleDict<Module<Tensor, Tensor>> _branches;
 
-    public OFA(VisionModel student, VisionModel teacher, Params p, float labelSmoothing) : base(student, new[] { teacher })
+    public OFA(DistillerSetup setup, Params p) : base(setup)
     {
+        var student = setup.Student;
+        var teacher = Teacher;
         _p = p;
-        _labelSmoothing = labelSmoothing;
         _stages = CheckStages("OFA", p.Stages);
         _eps = ExpandEps(p.Eps, _stages.Length);
         int classes = student.Config.NumClasses;
@@ -70,7 +71,6 @@ public sealed class OFA : Distiller
         OfficialInit.Apply(_branches);
     }
 
-    public static OFA Create(VisionModel student, VisionModel teacher, Params p, float labelSmoothing) => new(student, teacher, p, labelSmoothing);
 
     /// <summary>The branch of a 1-based stage.</summary>
     public Module<Tensor, Tensor> Branch(int stage) => _branches[stage.ToString(System.Globalization.CultureInfo.InvariantCulture)];
@@ -92,7 +92,7 @@ public sealed class OFA : Distiller
         }
         return new DistillOutput(output.Logits, new Dictionary<string, Tensor>
         {
-            ["loss_ce"] = CrossEntropy(output.Logits, batch, _labelSmoothing) * _p.CeWeight,
+            ["loss_ce"] = CrossEntropy(output.Logits, batch) * _p.CeWeight,
             ["loss_kd"] = OfaLoss.Compute(output.Logits, teacherLogits, mask, _eps[^1], _p.Temperature) * _p.KdWeight,
             ["loss_ofa"] = branchLoss! * _p.OfaWeight,
         });

@@ -26,15 +26,14 @@ public class BaselineDistillerTests
             for (int i = 0; i < 4; i++) { t[i * 5 + mix[i].Item1] += mix[i].Item3; t[i * 5 + mix[i].Item2] += 1 - mix[i].Item3; }
             softTargets = Torch.FromArray(t, 4, 5);
         }
-        return new DistillBatch(images, labels, softTargets, new long[] { 0, 1, 2, 3 });
+        return new DistillBatch(images, labels, softTargets, new[] { 0, 1, 2, 3 });
     }
 
-    private static readonly StepContext Later = new(Epoch: 30, TotalEpochs: 40, Step: 3000, StepsPerEpoch: 100);
+    private static readonly StepContext Later = new(Epoch: 30, TotalEpochs: 40, Step: 3000, StepInEpoch: 0, StepsPerEpoch: 100, Rng: new Generator(0));
 
     private static Distiller Build(string method, VisionModel student, VisionModel teacher)
     {
-        var entry = BaselineMethods.All.Single(e => e.Name == method);
-        return entry.Create(student, teacher, Activator.CreateInstance(entry.ParamsType)!, 0.1f);
+        return DistillerRegistry.Create(DistillerRegistry.Get(method), TestSetup.Of(student, teacher, 0.1f), null);
     }
 
     public static IEnumerable<object[]> Pairs()
@@ -79,21 +78,21 @@ public class BaselineDistillerTests
     [Fact]
     public void DkdWarmupRampsLinearlyWithTheFractionalEpoch()
     {
-        Assert.Equal(0f, DKD.WarmupFactor(new StepContext(0, 40, 0, 100), 20f));
-        Assert.Equal(5.5f / 20f, DKD.WarmupFactor(new StepContext(5, 40, 550, 100), 20f), 6);
-        Assert.Equal(1f, DKD.WarmupFactor(new StepContext(20, 40, 2000, 100), 20f));
+        Assert.Equal(0f, DKD.WarmupFactor(new StepContext(0, 40, 0, (int)(0 % 100), 100, new Generator(0)), 20f));
+        Assert.Equal(5.5f / 20f, DKD.WarmupFactor(new StepContext(5, 40, 550, (int)(550 % 100), 100, new Generator(0)), 20f), 6);
+        Assert.Equal(1f, DKD.WarmupFactor(new StepContext(20, 40, 2000, (int)(2000 % 100), 100, new Generator(0)), 20f));
         Assert.Equal(1f, DKD.WarmupFactor(Later, 20f));
-        Assert.Equal(1f, DKD.WarmupFactor(new StepContext(0, 40, 0, 100), 0f));
+        Assert.Equal(1f, DKD.WarmupFactor(new StepContext(0, 40, 0, (int)(0 % 100), 100, new Generator(0)), 0f));
     }
 
     [Fact]
     public void DkdTermsAreOffAtEpochZeroAndFullAfterWarmup()
     {
         var p = new DKD.Params { Alpha = 1.5f, Beta = 4f, Temperature = 2f, Warmup = 10f };
-        using var distiller = new DKD(Map(), Tokens(), p, 0f);
+        using var distiller = new DKD(TestSetup.Of(Map(), Tokens()), p);
         using var scope = DisposeScope.Enter();
         var batch = Batch();
-        var first = distiller.ForwardTrain(batch, new StepContext(0, 40, 0, 100));
+        var first = distiller.ForwardTrain(batch, new StepContext(0, 40, 0, (int)(0 % 100), 100, new Generator(0)));
         Assert.Equal(0f, first.Losses["loss_tckd"].Item());
         Assert.Equal(0f, first.Losses["loss_nckd"].Item());
         Assert.True(first.Losses["loss_ce"].Item() > 0f);
@@ -107,7 +106,7 @@ public class BaselineDistillerTests
     [Fact]
     public void SoftTargetsUseTheirArgmaxAsTheTargetClass()
     {
-        using var ofa = new OFA(Tokens(), Map(), new OFA.Params { Eps = new[] { 1.5f } }, 0f);
+        using var ofa = new OFA(TestSetup.Of(Tokens(), Map()), new OFA.Params { Eps = new[] { 1.5f } });
         using var scope = DisposeScope.Enter();
         var batch = Batch(soft: true);
         Assert.Equal(new long[] { 0, 1, 1, 0 }, BatchTargets.HardLabels(batch).ToLongArray());
@@ -122,7 +121,7 @@ public class BaselineDistillerTests
     [Fact]
     public void OfaBuildsTheOfficialBranchesAndEpsPerStage()
     {
-        using var cnn = new OFA(Map(), Tokens(), new OFA.Params { Stages = new[] { 1, 4 }, Eps = new[] { 1f, 1.2f, 1.5f } }, 0f);
+        using var cnn = new OFA(TestSetup.Of(Map(), Tokens()), new OFA.Params { Stages = new[] { 1, 4 }, Eps = new[] { 1f, 1.2f, 1.5f } });
         // CNN student: width max(16, 12) = 16; stage 1 gets 3 SepConvs, stage 4 a 1×1 conv.
         Assert.IsType<CnnLogitBranch>(cnn.Branch(1));
         Assert.Equal(3, cnn.Branch(1).Modules().OfType<SepConv>().Count());
@@ -130,22 +129,22 @@ public class BaselineDistillerTests
         Assert.Equal(new[] { 1f, 1.2f, 1.5f }, cnn.Eps);
         Assert.Throws<KeyNotFoundException>(() => cnn.Branch(2));
 
-        using var vit = new OFA(Tokens(), Map(), new OFA.Params { TokenFinalGrid = 2 }, 0f);
+        using var vit = new OFA(TestSetup.Of(Tokens(), Map()), new OFA.Params { TokenFinalGrid = 2 });
         Assert.Equal(new[] { 1f, 1f, 1f, 1f, 1f }, vit.Eps);
         var stage1 = Assert.IsType<TokenLogitBranch>(vit.Branch(1));
         Assert.Equal(1, stage1.MergeCount);
         Assert.Equal(3, stage1.Modules().OfType<ViTBlock>().Count());
         Assert.Single(vit.Branch(4).Modules().OfType<ViTBlock>());
 
-        Assert.Contains("eps", Assert.Throws<ArgumentException>(() => new OFA(Map(), Map(), new OFA.Params { Eps = new[] { 1f, 1f } }, 0f)).Message);
-        Assert.Contains("stages", Assert.Throws<ArgumentException>(() => new OFA(Map(), Map(), new OFA.Params { Stages = new[] { 0, 2 } }, 0f)).Message);
-        Assert.Contains("repeat", Assert.Throws<ArgumentException>(() => new FitNet(Map(), Map(), new FitNet.Params { Stages = new[] { 2, 2 } }, 0f)).Message);
+        Assert.Contains("eps", Assert.Throws<ArgumentException>(() => new OFA(TestSetup.Of(Map(), Map()), new OFA.Params { Eps = new[] { 1f, 1f } })).Message);
+        Assert.Contains("stages", Assert.Throws<ArgumentException>(() => new OFA(TestSetup.Of(Map(), Map()), new OFA.Params { Stages = new[] { 0, 2 } })).Message);
+        Assert.Contains("repeat", Assert.Throws<ArgumentException>(() => new FitNet(TestSetup.Of(Map(), Map()), new FitNet.Params { Stages = new[] { 2, 2 } })).Message);
     }
 
     [Fact]
     public void FitNetHintsStageThreeByDefaultWithTheMseOfTheAlignedFeature()
     {
-        using var fitnet = new FitNet(Map(), Tokens(), new FitNet.Params { Weight = 3f }, 0f);
+        using var fitnet = new FitNet(TestSetup.Of(Map(), Tokens()), new FitNet.Params { Weight = 3f });
         var aligner = fitnet.Aligner(3);
         Assert.Equal(new MapSpec(12, 4, 4), aligner.Student);
         Assert.Equal(new TokenSpec(17, 12, 1), aligner.Teacher);
@@ -174,6 +173,6 @@ public class BaselineDistillerTests
         Assert.Contains("beta_", e.Message);
         Assert.Equal(FitNet.ResampleMode.Nearest, ConfigBinder.Bind<FitNet.Params>(ConfigLoader.ParseText("resample: nearest\n")).Resample);
         Assert.Contains("resample", Assert.Throws<ConfigException>(() => ConfigBinder.Bind<FitNet.Params>(ConfigLoader.ParseText("resample: bicubic\n"))).Message);
-        Assert.Equal(new[] { "dkd", "dist", "ofa", "fitnet" }, BaselineMethods.All.Select(m => m.Name));
+        Assert.All(new[] { "dkd", "dist", "ofa", "fitnet" }, name => Assert.True(DistillerRegistry.Contains(name), name));
     }
 }

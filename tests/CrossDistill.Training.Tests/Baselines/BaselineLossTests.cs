@@ -14,7 +14,7 @@ public class BaselineLossTests
     {
         if (!c.Bool("soft")) return c["labels"];
         // Soft targets go through the same rule the distillers use.
-        var batch = new DistillBatch(Torch.Zeros(1), Torch.Zeros(new[] { 0 }, DType.Int64), c["soft_targets"], Array.Empty<long>());
+        var batch = new DistillBatch(Torch.Zeros(1), Torch.Zeros(new[] { 0 }, DType.Int64), c["soft_targets"], Array.Empty<int>());
         return BatchTargets.HardLabels(batch);
     }
 

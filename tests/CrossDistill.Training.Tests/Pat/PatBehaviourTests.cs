@@ -33,7 +33,7 @@ public sealed class PatBehaviourTests
     private static DistillBatch DistillBatch(int batch, ulong seed)
     {
         var (images, labels) = Batch(batch, seed);
-        return new DistillBatch(images, labels, null, Enumerable.Range(0, batch).Select(i => (long)i).ToArray());
+        return new DistillBatch(images, labels, null, Enumerable.Range(0, batch).ToArray());
     }
 
     [Theory]
@@ -43,7 +43,7 @@ public sealed class PatBehaviourTests
     public void At_initialisation_the_prompted_teacher_is_the_plain_teacher_in_corrected_mode(string teacherKind)
     {
         Torch.ManualSeed(1);
-        using var pat = new Distillers.Pat(Model("cnn"), Model(teacherKind), Small());
+        using var pat = new Distillers.Pat(TestSetup.Of(Model("cnn"), Model(teacherKind)), Small());
         pat.Train();
         using var scope = DisposeScope.Enter();
         var (images, labels) = Batch(3, 2);
@@ -59,7 +59,7 @@ public sealed class PatBehaviourTests
     public void As_published_the_missing_inverse_permute_changes_token_teachers_even_at_beta_0(string teacherKind, bool changed)
     {
         Torch.ManualSeed(3);
-        using var pat = new Distillers.Pat(Model("cnn"), Model(teacherKind), Small(asPublished: true));
+        using var pat = new Distillers.Pat(TestSetup.Of(Model("cnn"), Model(teacherKind)), Small(asPublished: true));
         pat.Train();
         using var scope = DisposeScope.Enter();
         var (images, labels) = Batch(3, 4);
@@ -84,7 +84,7 @@ public sealed class PatBehaviourTests
             Torch.ManualSeed(5);
             var options = Small(published);
             options.Raa = raa;
-            using var pat = new Distillers.Pat(Model(studentKind), Model(teacherKind), options);
+            using var pat = new Distillers.Pat(TestSetup.Of(Model(studentKind), Model(teacherKind)), options);
             pat.Train();
             for (int step = 0; step < 2; step++)
             {
@@ -126,7 +126,7 @@ public sealed class PatBehaviourTests
     public void Feedback_is_the_previous_gap_and_changes_the_next_step()
     {
         Torch.ManualSeed(8);
-        using var pat = new Distillers.Pat(Model("vit"), Model("cnn"), Small());
+        using var pat = new Distillers.Pat(TestSetup.Of(Model("vit"), Model("cnn")), Small());
         foreach (var block in pat.Loss.Afp!.Blocks.Values) block.Beta.FillInPlace(0.5f);
         pat.Train();
         Assert.All(pat.Loss.Afp.Stages, s => Assert.Null(pat.Loss.Afp.Feedback(s)));
@@ -156,11 +156,11 @@ public sealed class PatBehaviourTests
     public void A_batch_of_another_size_runs_without_feedback()
     {
         Torch.ManualSeed(11);
-        using var pat = new Distillers.Pat(Model("cnn"), Model("cnn"), Small());
+        using var pat = new Distillers.Pat(TestSetup.Of(Model("cnn"), Model("cnn")), Small());
         pat.Train();
         using var scope = DisposeScope.Enter();
-        pat.ForwardTrain(DistillBatch(4, 1), new StepContext(0, 1, 0, 2)).Total().Backward();
-        var output = pat.ForwardTrain(DistillBatch(3, 2), new StepContext(0, 1, 1, 2));
+        pat.ForwardTrain(DistillBatch(4, 1), new StepContext(0, 1, 0, (int)(0 % 2), 2, new Generator(0))).Total().Backward();
+        var output = pat.ForwardTrain(DistillBatch(3, 2), new StepContext(0, 1, 1, (int)(1 % 2), 2, new Generator(0)));
         output.Total().Backward();
         Assert.Equal(3, pat.Loss.Afp!.Feedback(1)!.Shape[0]);
     }
@@ -169,11 +169,11 @@ public sealed class PatBehaviourTests
     public void Forward_train_returns_the_four_named_terms_and_trains_only_student_and_method()
     {
         Torch.ManualSeed(12);
-        using var pat = new Distillers.Pat(Model("vit"), Model("cnn"), Small());
+        using var pat = new Distillers.Pat(TestSetup.Of(Model("vit"), Model("cnn")), Small());
         pat.Train();
         Assert.False(pat.Teacher.Training);
         using var scope = DisposeScope.Enter();
-        var output = pat.ForwardTrain(DistillBatch(2, 3), new StepContext(0, 1, 0, 1));
+        var output = pat.ForwardTrain(DistillBatch(2, 3), new StepContext(0, 1, 0, (int)(0 % 1), 1, new Generator(0)));
         Assert.Equal(new[] { "loss_ce", "loss_kl", "loss_fd", "loss_reg" }, output.Losses.Keys);
         Assert.Equal(new[] { 2, 5 }, output.Logits.Shape);
         output.Total().Backward();
@@ -188,24 +188,24 @@ public sealed class PatBehaviourTests
     public void Checkpoints_restore_weights_strictly_and_feedback_explicitly()
     {
         Torch.ManualSeed(13);
-        using var pat = new Distillers.Pat(Model("vit"), Model("cnn"), Small());
+        using var pat = new Distillers.Pat(TestSetup.Of(Model("vit"), Model("cnn")), Small());
         foreach (var block in pat.Loss.Afp!.Blocks.Values) block.Beta.FillInPlace(0.3f);
         pat.Train();
         using var scope = DisposeScope.Enter();
-        pat.ForwardTrain(DistillBatch(2, 4), new StepContext(0, 1, 0, 2));
+        pat.ForwardTrain(DistillBatch(2, 4), new StepContext(0, 1, 0, (int)(0 % 2), 2, new Generator(0)));
         Assert.DoesNotContain(pat.StateDict().Keys, k => k.Contains("feedback", StringComparison.Ordinal) || k.Contains("positions", StringComparison.Ordinal));
         var feedback = pat.FeedbackState();
         Assert.Equal(new[] { "pat.afp.feedback_1", "pat.afp.feedback_2", "pat.afp.feedback_3", "pat.afp.feedback_4" }, feedback.Keys.Order());
 
         Torch.ManualSeed(99);
-        using var restored = new Distillers.Pat(Model("vit"), Model("cnn"), Small());
+        using var restored = new Distillers.Pat(TestSetup.Of(Model("vit"), Model("cnn")), Small());
         restored.LoadStateDict(pat.StateDict());
         restored.Teacher.LoadStateDict(pat.Teacher.StateDict());
         restored.LoadFeedbackState(feedback);
         restored.Train();
         var batch = DistillBatch(2, 5);
-        var a = pat.ForwardTrain(batch, new StepContext(0, 1, 1, 2));
-        var b = restored.ForwardTrain(batch, new StepContext(0, 1, 1, 2));
+        var a = pat.ForwardTrain(batch, new StepContext(0, 1, 1, (int)(1 % 2), 2, new Generator(0)));
+        var b = restored.ForwardTrain(batch, new StepContext(0, 1, 1, (int)(1 % 2), 2, new Generator(0)));
         foreach (var key in a.Losses.Keys) TensorAssert.Close(a.Losses[key], b.Losses[key], 1e-6f, 1e-7f, key);
     }
 
@@ -214,7 +214,7 @@ public sealed class PatBehaviourTests
     {
         using var cnn = Model("cnn");
         using var vit = Model("vit");
-        var e = Assert.Throws<ArgumentException>(() => new Distillers.Pat(Model("cnn"), Model("cnn"), new PatOptions { NumQueries = 48 }));
+        var e = Assert.Throws<ArgumentException>(() => new Distillers.Pat(TestSetup.Of(Model("cnn"), Model("cnn")), new PatOptions { NumQueries = 48 }));
         Assert.Contains("num_queries 48", e.Message);
         e = Assert.Throws<ArgumentException>(() => new PatOptions { Dim = 10, Heads = 4, AfpStages = new[] { 0, 2 } }.Validate());
         Assert.Contains("dim 10", e.Message);

@@ -51,7 +51,7 @@ public sealed class PatScenarioParityTests
         var (teacher, student) = Pair(pair);
         PatFixture.LoadInto(teacher, $"{pair}/teacher.");
         PatFixture.LoadInto(student, $"{pair}/student.");
-        using var pat = new Distillers.Pat(student, teacher, Options(meta.GetProperty("options")));
+        using var pat = new Distillers.Pat(TestSetup.Of(student, teacher), Options(meta.GetProperty("options")));
         PatFixture.LoadInto(pat.Loss, meta.GetProperty("weights").GetString() + "/pat.");
         if (pat.Loss.Afp is { } afp)
             foreach (var block in afp.Blocks.Values) block.Beta.FillInPlace(PatFixture.Float(meta, "beta0"));

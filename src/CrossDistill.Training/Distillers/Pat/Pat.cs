@@ -10,15 +10,18 @@ namespace CrossDistill.Training.Distillers;
 /// registered as "pat"). The teacher stays frozen; its prompts are trained. Only the student is
 /// kept for inference.
 /// </summary>
+[Distiller("pat", "Lin et al. 2025: Perspective-Aware Teaching (FOFA): region-aware attention on the student, adaptive feedback prompts on the teacher, HCL feature loss.", Teachers = 1)]
 public sealed class Pat : Distiller
 {
-    private readonly float _labelSmoothing;
+    /// <summary>PAT's options as method.params (see <see cref="PatOptions"/>).</summary>
+    public sealed class Params : PatOptions { }
 
-    public Pat(VisionModel student, VisionModel teacher, PatOptions options, float labelSmoothing = 0f) : base(student, new[] { teacher })
+    public Pat(DistillerSetup setup, Params options) : this(setup, (PatOptions)options) { }
+
+    public Pat(DistillerSetup setup, PatOptions options) : base(setup)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _labelSmoothing = labelSmoothing;
-        Loss = RegisterModule("pat", new PatLoss(student.StageOutputSpecs, teacher.StageInputSpecs, teacher.StageOutputSpecs, options));
+        Loss = RegisterModule("pat", new PatLoss(setup.Student.StageOutputSpecs, Teacher.StageInputSpecs, Teacher.StageOutputSpecs, options));
     }
 
     public PatLoss Loss { get; }
@@ -29,9 +32,13 @@ public sealed class Pat : Distiller
     {
         ArgumentNullException.ThrowIfNull(batch);
         var student = Student.ForwardFeatures(batch.Images);
-        var terms = Loss.Forward(student, Teacher, batch.Images, batch.Target, _labelSmoothing);
+        var terms = Loss.Forward(student, Teacher, batch.Images, batch.Target, Setup.LabelSmoothing);
         return new DistillOutput(student.Logits, terms.Named());
     }
+
+    public override IReadOnlyDictionary<string, Tensor> ExtraState() => FeedbackState();
+
+    public override void LoadExtraState(IReadOnlyDictionary<string, Tensor> state) => LoadFeedbackState(state);
 
     /// <summary>The prompts' feedback buffers for a checkpoint (keys "pat.afp.feedback_i"); empty before the first step.</summary>
     public Dictionary<string, Tensor> FeedbackState()

@@ -7,7 +7,7 @@ namespace CrossDistill.Training.Distillers;
 /// (research notes §1.2, §1.3): N_q 64, d 512, 8 heads, prompts before all four teacher stages,
 /// feedback on, every loss weight 1 and T = 1.
 /// </summary>
-public sealed class PatOptions
+public class PatOptions
 {
     [ConfigDoc("N_q: RAA queries over the four stages, 4·g² (36, 64, 144): each stage becomes a g×g grid of tokens.")]
     [ConfigRange(4, 4096)] public int NumQueries { get; set; } = 64;
