@@ -30,3 +30,51 @@ public class TransformerSwinTests
         fixture.Check(model);
     }
 }
+
+public class TransformerWindowGeometryTests
+{
+    [Theory]
+    [InlineData(8, 4, 0, false)]
+    [InlineData(8, 4, 2, false)]
+    [InlineData(9, 4, 2, false)]
+    [InlineData(5, 4, 2, false)]
+    [InlineData(3, 4, 2, false)]
+    [InlineData(3, 4, 2, true)]
+    [InlineData(7, 7, 3, true)]
+    [InlineData(14, 7, 3, false)]
+    public void ReverseUndoesThePartition(int side, int window, int shift, bool clamp)
+    {
+        var g = WindowGeometry.Create(side, side, window, shift, clamp);
+        long[] partition = g.Partition() ?? Enumerable.Range(0, g.PaddedHeight * g.PaddedWidth).Select(i => (long)i).ToArray();
+        long[] reverse = g.Reverse() ?? Enumerable.Range(0, side * side).Select(i => (long)i).ToArray();
+        Assert.Equal(g.WindowCount * g.WindowArea, partition.Length);
+        Assert.Equal(partition.Length, partition.Distinct().Count());
+        for (int y = 0; y < side; y++)
+            for (int x = 0; x < side; x++)
+                Assert.Equal((long)y * g.PaddedWidth + x, partition[reverse[y * side + x]]);
+    }
+
+    [Fact]
+    public void WindowsAreClampedOnlyWithTimmsRule()
+    {
+        var timm = WindowGeometry.Create(3, 3, 4, 2, clampToMap: true);
+        Assert.Equal((3, false, false), (timm.Window, timm.IsShifted, timm.IsPadded));
+        var torchvision = WindowGeometry.Create(3, 3, 4, 2, clampToMap: false);
+        Assert.Equal((4, false, true), (torchvision.Window, torchvision.IsShifted, torchvision.IsPadded));
+        Assert.Null(torchvision.ShiftMask());
+    }
+
+    [Fact]
+    public void ShiftMaskSeparatesTheWrappedRegions()
+    {
+        // 4×4 map, window 2, shift 1: the last window row and column hold tokens wrapped around from the other side.
+        var g = WindowGeometry.Create(4, 4, 2, 1, clampToMap: false);
+        var mask = g.ShiftMask()!;
+        Assert.Equal(4 * 4 * 4, mask.Length);
+        Assert.All(mask.Take(16), v => Assert.Equal(0f, v));
+        // Window 3 (bottom right) has four regions: every pair of distinct tokens is masked.
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+                Assert.Equal(i == j ? 0f : -100f, mask[(3 * 4 + i) * 4 + j]);
+    }
+}

@@ -46,7 +46,9 @@ public sealed class SelfAttention : Module<Tensor, Tensor>
         if (x.Rank != 3 || x.Shape[2] != Dim)
             throw new ArgumentException($"SelfAttention: expected tokens (N, L, {Dim}), got {ShapeUtil.Format(x.Shape)}.");
         int n = x.Shape[0], l = x.Shape[1], headDim = Dim / NumHeads;
-        var qkv = F.Linear(x, QkvWeight, QkvBias).View(n, l, 3, NumHeads, headDim).Permute(2, 0, 3, 1, 4);
+        // One copy to (3, N, heads, L, headDim) gives q, k and v evenly spaced batch matrices, which the
+        // batched GEMMs of attention split across threads; strided views would run matrix by matrix.
+        var qkv = F.Linear(x, QkvWeight, QkvBias).View(n, l, 3, NumHeads, headDim).Permute(2, 0, 3, 1, 4).Contiguous();
         var attended = F.ScaledDotProductAttention(qkv.Select(0, 0), qkv.Select(0, 1), qkv.Select(0, 2));
         var merged = attended.Transpose(1, 2).Reshape(n, l, Dim);
         return F.Dropout(Proj.Forward(merged), DropRate, Training);

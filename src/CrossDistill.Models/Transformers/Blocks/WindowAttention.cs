@@ -54,7 +54,8 @@ public sealed class WindowAttention : Module
         int n = windows.Shape[0], area = Window * Window, headDim = Dim / NumHeads;
         if (windows.Rank != 3 || windows.Shape[1] != windowCount * area || windows.Shape[2] != Dim)
             throw new ArgumentException($"WindowAttention: expected (N, {windowCount * area}, {Dim}) for {windowCount} windows of {area} tokens, got {ShapeUtil.Format(windows.Shape)}.");
-        var qkv = Qkv.Forward(windows).View(n, windowCount, area, 3, NumHeads, headDim).Permute(3, 0, 1, 4, 2, 5);
+        // Contiguous (3, N, windows, heads, area, headDim), as in SelfAttention: evenly spaced batch matrices.
+        var qkv = Qkv.Forward(windows).View(n, windowCount, area, 3, NumHeads, headDim).Permute(3, 0, 1, 4, 2, 5).Contiguous();
         var bias = RelativePositionBias();
         var mask = shiftMask is null ? bias : bias + shiftMask;
         var attended = F.ScaledDotProductAttention(qkv.Select(0, 0), qkv.Select(0, 1), qkv.Select(0, 2), mask);
