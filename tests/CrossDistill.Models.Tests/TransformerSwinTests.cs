@@ -33,6 +33,19 @@ public class TransformerSwinTests
 
 public class TransformerWindowGeometryTests
 {
+    /// <summary>Finite differences through padding, the shifted-window gathers, the mask and the merging of an odd map.</summary>
+    [Fact]
+    public void GradientsFlowThroughShiftedPaddedWindowsAndMerging()
+    {
+        var geometry = WindowGeometry.Create(5, 5, 2, 1, clampToMap: false);
+        Assert.True(geometry.IsShifted && geometry.IsPadded);
+        using var block = new SwinBlock(4, 2, geometry, 2, 0, 0, WeightNaming.Timm);
+        using var merging = new PatchMerging(4, 5, 5);
+        using var scope = DisposeScope.Enter();
+        var x = Torch.Randn(new[] { 2, 25, 4 }, new Generator(11));
+        GradCheck.Check(inputs => merging.Forward(block.Forward(inputs[0])), new[] { x });
+    }
+
     [Theory]
     [InlineData(8, 4, 0, false)]
     [InlineData(8, 4, 2, false)]
