@@ -1,0 +1,34 @@
+using CrossDistill.Engine;
+using CrossDistill.Engine.Nn;
+
+namespace CrossDistill.Models.Transformers;
+
+/// <summary>
+/// A pre-norm transformer block: x + drop_path(attn(norm1(x))), then x + drop_path(mlp(norm2(x))),
+/// with LayerNorm eps 1e-6 as timm's ViT and torchvision's EncoderBlock. timm names the parts
+/// norm1, attn, norm2, mlp; torchvision ln_1, self_attention, ln_2, mlp.
+/// </summary>
+public sealed class EncoderBlock : Module<Tensor, Tensor>
+{
+    public LayerNorm Norm1 { get; }
+    public SelfAttention Attention { get; }
+    public LayerNorm Norm2 { get; }
+    public FeedForward Mlp { get; }
+    public float DropPathRate { get; }
+
+    public EncoderBlock(int dim, int numHeads, int mlpHidden, float dropRate, float dropPathRate, WeightNaming naming)
+    {
+        bool timm = naming == WeightNaming.Timm;
+        Norm1 = RegisterModule(timm ? "norm1" : "ln_1", new LayerNorm(dim, 1e-6f));
+        Attention = RegisterModule(timm ? "attn" : "self_attention", new SelfAttention(dim, numHeads, dropRate, naming));
+        Norm2 = RegisterModule(timm ? "norm2" : "ln_2", new LayerNorm(dim, 1e-6f));
+        Mlp = RegisterModule("mlp", new FeedForward(dim, mlpHidden, dropRate, naming));
+        DropPathRate = dropPathRate;
+    }
+
+    public override Tensor Forward(Tensor x)
+    {
+        x = x + F.DropPath(Attention.Forward(Norm1.Forward(x)), DropPathRate, Training);
+        return x + F.DropPath(Mlp.Forward(Norm2.Forward(x)), DropPathRate, Training);
+    }
+}
