@@ -87,6 +87,9 @@ internal static class RunSupport
         }
     }
 
+    /// <summary>Progress as plain lines: the quickstart runs several trainings in a row and keeps their logs on screen.</summary>
+    public static ITrainingObserver CreateObserver(TextWriter output) => new PlainReporter(output);
+
     /// <summary>A live display only on a real terminal: not when output is redirected, captured, or under CI.</summary>
     public static bool IsInteractive(TextWriter output) =>
         ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
