@@ -82,3 +82,33 @@ public abstract class CnnModel : VisionModel
         if (conv.Bias is not null) Init.Zeros_(conv.Bias);
     }
 }
+
+/// <summary>
+/// Runs one block of a network so that, when nothing is recorded for autograd, the block's
+/// intermediate tensors are freed as soon as it returns: an inference pass (a frozen teacher,
+/// evaluation) then holds about one block's temporaries at a time instead of the whole network's
+/// until the caller's disposal scope closes. With autograd on, the graph needs them, so the block
+/// simply runs.
+/// </summary>
+internal static class BlockScope
+{
+    public static Tensor Run(Module<Tensor, Tensor> block, Tensor input) => Run(() => block.Forward(input), input);
+
+    /// <summary>Runs <paramref name="compute"/> as a block; <paramref name="input"/> (which it may return unchanged) stays where it is.</summary>
+    public static Tensor Run(Func<Tensor> compute, Tensor input)
+    {
+        if (GradMode.IsEnabled) return compute();
+        using var scope = DisposeScope.Enter();
+        var output = compute();
+        if (!ReferenceEquals(output, input)) output.MoveToOuterScope();
+        return output;
+    }
+
+    /// <summary>Runs every module of <paramref name="blocks"/> in turn, each as a block.</summary>
+    public static Tensor RunAll(IEnumerable<Module<Tensor, Tensor>> blocks, Tensor input)
+    {
+        var x = input;
+        foreach (var block in blocks) x = Run(block, x);
+        return x;
+    }
+}

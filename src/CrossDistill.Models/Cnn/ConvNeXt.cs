@@ -104,14 +104,14 @@ public sealed class ConvNeXt : CnnModel
     public override Tensor Stem(Tensor images)
     {
         CheckImages(images);
-        return _features[0].Forward(images);
+        return BlockScope.Run(_features[0], images);
     }
 
     public override Tensor Stage(int stage, Tensor input)
     {
         CheckStage(stage);
-        var x = stage == 0 ? input : _features[2 * stage].Forward(input);
-        return _features[2 * stage + 1].Forward(x);
+        var x = stage == 0 ? input : BlockScope.Run(_features[2 * stage], input);
+        return BlockScope.RunAll((Sequential)_features[2 * stage + 1], x);
     }
 
     public override Tensor Head(Tensor lastFeature)

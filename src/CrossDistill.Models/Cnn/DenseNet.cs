@@ -82,15 +82,18 @@ public sealed class DenseNet : CnnModel
     public override Tensor Stem(Tensor images)
     {
         CheckImages(images);
-        var x = images;
-        foreach (var layer in _stem) x = layer.Forward(x);
-        return x;
+        return BlockScope.Run(() =>
+        {
+            var x = images;
+            foreach (var layer in _stem) x = layer.Forward(x);
+            return x;
+        }, images);
     }
 
     public override Tensor Stage(int stage, Tensor input)
     {
         CheckStage(stage);
-        var x = stage == 0 ? input : _transitions[stage - 1].Forward(input);
+        var x = stage == 0 ? input : BlockScope.Run(_transitions[stage - 1], input);
         return _blocks[stage].Forward(x);
     }
 
@@ -120,13 +123,7 @@ public sealed class DenseBlock : Module<Tensor, Tensor>
     {
         var features = new List<Tensor>(_layers.Length + 1) { x };
         foreach (var layer in _layers)
-        {
-            var input = features.Count == 1 ? x : Torch.Cat(features.ToArray(), 1);
-            features.Add(layer.Forward(input));
-            // Without a graph nothing refers to the concatenation any more; freeing it keeps the
-            // memory of an inference pass linear in the block depth instead of quadratic.
-            if (!GradMode.IsEnabled && !ReferenceEquals(input, x)) input.Dispose();
-        }
+            features.Add(BlockScope.Run(() => layer.Forward(features.Count == 1 ? x : Torch.Cat(features.ToArray(), 1)), x));
         return Torch.Cat(features.ToArray(), 1);
     }
 }

@@ -110,7 +110,7 @@ public sealed class MobileNetV2 : CnnModel
     public override Tensor Stem(Tensor images)
     {
         CheckImages(images);
-        return _features[0].Forward(images);
+        return BlockScope.Run(_features[0], images);
     }
 
     public override Tensor Stage(int stage, Tensor input)
@@ -118,7 +118,7 @@ public sealed class MobileNetV2 : CnnModel
         CheckStage(stage);
         var (first, last) = StageFeatures[stage];
         var x = input;
-        for (int i = first; i <= last; i++) x = _features[i].Forward(x);
+        for (int i = first; i <= last; i++) x = BlockScope.Run(_features[i], x);
         return x;
     }
 

@@ -85,14 +85,17 @@ public sealed class ResNet : CnnModel
     public override Tensor Stem(Tensor images)
     {
         CheckImages(images);
-        var x = F.Relu(_bn1.Forward(_conv1.Forward(images)));
-        return _cifarStem ? x : F.MaxPool2d(x, 3, stride: 2, padding: 1);
+        return BlockScope.Run(() =>
+        {
+            var x = F.Relu(_bn1.Forward(_conv1.Forward(images)));
+            return _cifarStem ? x : F.MaxPool2d(x, 3, stride: 2, padding: 1);
+        }, images);
     }
 
     public override Tensor Stage(int stage, Tensor input)
     {
         CheckStage(stage);
-        return _layers[stage].Forward(input);
+        return BlockScope.RunAll(_layers[stage], input);
     }
 
     public override Tensor Head(Tensor lastFeature)
