@@ -96,6 +96,18 @@ public class CnnShapeTests
         Assert.Contains(preset, e.Message);
     }
 
+    [Theory]
+    [InlineData("resnet50", "widht")]
+    [InlineData("mobilenet_v2_cifar", "width")]
+    [InlineData("densenet121", "growth")]
+    [InlineData("convnext_tiny", "depths")]
+    public void UnknownOptionsAreRefused(string preset, string option)
+    {
+        var e = Assert.Throws<ArgumentException>(() => ModelZoo.Create(preset, new ModelConfig { Options = new Dictionary<string, double> { [option] = 2 } }));
+        Assert.Contains(preset, e.Message);
+        Assert.Contains("unknown option " + option, e.Message);
+    }
+
     [Fact]
     public void ImagesWithTheWrongChannelCountAreRefused()
     {

@@ -68,6 +68,14 @@ public abstract class CnnModel : VisionModel
         if (stage is < 0 or > 3) throw new ArgumentOutOfRangeException(nameof(stage), $"{_architectureName}: stage must be 0…3, got {stage}.");
     }
 
+    /// <summary>Refuses options this architecture does not have (a misspelt option would otherwise be silently ignored).</summary>
+    protected void RejectUnknownOptions(params string[] known)
+    {
+        var unknown = Config.Options.Keys.Where(k => !known.Contains(k, StringComparer.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"{_architectureName}: unknown option{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown)}; its options are {string.Join(", ", known)}.");
+    }
+
     /// <summary>Refuses a drop-path rate for networks that have no stochastic depth, rather than ignoring it.</summary>
     protected void RequireNoDropPath()
     {

@@ -33,6 +33,7 @@ public sealed class ConvNeXt : CnnModel
             throw new ArgumentException($"{architectureName}: depths must be 4 positive block counts, got [{string.Join(", ", depths)}].", nameof(depths));
         if (dims.Length != 4 || dims.Any(d => d < 1))
             throw new ArgumentException($"{architectureName}: dims must be 4 positive widths, got [{string.Join(", ", dims)}].", nameof(dims));
+        RejectUnknownOptions("dim", "depth_multiplier");
         Depths = (int[])depths.Clone();
         Dims = (int[])dims.Clone();
 

@@ -29,6 +29,7 @@ public sealed class DenseNet : CnnModel
         if (blockConfig.Length != 4 || blockConfig.Any(n => n < 1))
             throw new ArgumentException($"{architectureName}: block_config must be 4 positive layer counts, got [{string.Join(", ", blockConfig)}].", nameof(blockConfig));
         RequireNoDropPath();
+        RejectUnknownOptions("growth_rate", "num_init_features", "bn_size");
         int growthRate = config.IntOption("growth_rate", 32);
         int numInitFeatures = config.IntOption("num_init_features", 64);
         int bnSize = config.IntOption("bn_size", 4);

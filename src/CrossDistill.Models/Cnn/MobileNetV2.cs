@@ -47,6 +47,7 @@ public sealed class MobileNetV2 : CnnModel
     public MobileNetV2(string architectureName, ModelConfig config, bool cifar) : base(architectureName, config)
     {
         RequireNoDropPath();
+        RejectUnknownOptions("width_mult", "round_nearest");
         double widthMult = config.Option("width_mult", 1.0);
         int roundNearest = config.IntOption("round_nearest", 8);
         if (!(widthMult > 0)) throw new ArgumentException($"{architectureName}: option width_mult must be positive, got {widthMult}.", nameof(config));

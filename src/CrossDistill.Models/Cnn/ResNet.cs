@@ -36,6 +36,7 @@ public sealed class ResNet : CnnModel
         if (layers.Length != 4 || layers.Any(n => n < 1))
             throw new ArgumentException($"{architectureName}: layers must be 4 positive block counts, got [{string.Join(", ", layers)}].", nameof(layers));
         RequireNoDropPath();
+        RejectUnknownOptions("width");
         int width = config.IntOption("width", 64);
         if (width < 1) throw new ArgumentException($"{architectureName}: option width must be positive, got {width}.", nameof(config));
         Block = block;
