@@ -37,6 +37,16 @@ public sealed class ConvNeXt : CnnModel
         Depths = (int[])depths.Clone();
         Dims = (int[])dims.Clone();
 
+        int side = WindowOutput(config.ImageSize, 4, 4);
+        var stem = new MapSpec(dims[0], side, side);
+        var stages = new MapSpec[4];
+        for (int i = 0; i < 4; i++)
+        {
+            if (i > 0) side = WindowOutput(side, 2, 2);
+            stages[i] = new MapSpec(dims[i], side, side);
+        }
+        SetFeatureShapes(stem, stages);
+
         _features = RegisterModule("features", new Sequential());
         _features.Add(new Sequential(new Conv2d(config.InChannels, dims[0], 4, stride: 4, bias: true), new LayerNorm2d(dims[0])));
         int totalBlocks = depths.Sum(), blockId = 0;
@@ -68,16 +78,6 @@ public sealed class ConvNeXt : CnnModel
             Init.TruncNormal_(weight, std: 0.02);
             if (bias is not null) Init.Zeros_(bias);
         }
-
-        int side = WindowOutput(config.ImageSize, 4, 4);
-        var stem = new MapSpec(dims[0], side, side);
-        var stages = new MapSpec[4];
-        for (int i = 0; i < 4; i++)
-        {
-            if (i > 0) side = WindowOutput(side, 2, 2);
-            stages[i] = new MapSpec(dims[i], side, side);
-        }
-        SetFeatureShapes(stem, stages);
     }
 
     /// <summary>The stage widths for option "dim": dim, 2·dim, 4·dim, 8·dim.</summary>

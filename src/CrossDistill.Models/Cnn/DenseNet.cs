@@ -36,6 +36,21 @@ public sealed class DenseNet : CnnModel
         foreach (var (option, value) in new[] { ("growth_rate", growthRate), ("num_init_features", numInitFeatures), ("bn_size", bnSize) })
             if (value < 1) throw new ArgumentException($"{architectureName}: option {option} must be positive, got {value}.", nameof(config));
 
+        int side = WindowOutput(WindowOutput(config.ImageSize, 7, 2, 3), 3, 2, 1);
+        var stages = new MapSpec[4];
+        int channels = numInitFeatures;
+        for (int i = 0; i < 4; i++)
+        {
+            if (i > 0)
+            {
+                channels /= 2;
+                side = WindowOutput(side, 2, 2);
+            }
+            channels += blockConfig[i] * growthRate;
+            stages[i] = new MapSpec(channels, side, side);
+        }
+        SetFeatureShapes(new MapSpec(numInitFeatures, stages[0].Height, stages[0].Width), stages);
+
         _features = RegisterModule("features", new Sequential());
         _stem = new Module<Tensor, Tensor>[]
         {
@@ -47,10 +62,7 @@ public sealed class DenseNet : CnnModel
         string[] stemNames = { "conv0", "norm0", "relu0", "pool0" };
         for (int i = 0; i < _stem.Length; i++) _features.Add(stemNames[i], _stem[i]);
 
-        int side = WindowOutput(WindowOutput(config.ImageSize, 7, 2, 3), 3, 2, 1);
-        var stem = new MapSpec(numInitFeatures, side, side);
-        var stages = new MapSpec[4];
-        int channels = numInitFeatures;
+        channels = numInitFeatures;
         for (int i = 0; i < 4; i++)
         {
             if (i > 0)
@@ -58,12 +70,10 @@ public sealed class DenseNet : CnnModel
                 _transitions[i - 1] = Transition(channels, channels / 2);
                 _features.Add($"transition{i}", _transitions[i - 1]);
                 channels /= 2;
-                side = WindowOutput(side, 2, 2);
             }
             _blocks[i] = new DenseBlock(blockConfig[i], channels, bnSize, growthRate, config.DropRate);
             _features.Add($"denseblock{i + 1}", _blocks[i]);
             channels += blockConfig[i] * growthRate;
-            stages[i] = new MapSpec(channels, side, side);
         }
         _norm5 = new BatchNorm2d(channels);
         _features.Add("norm5", _norm5);
@@ -75,7 +85,6 @@ public sealed class DenseNet : CnnModel
             if (module is Conv2d conv) Init.KaimingNormal_(conv.Weight);
             else if (module is Linear linear && linear.Bias is not null) Init.Zeros_(linear.Bias);
         }
-        SetFeatureShapes(stem, stages);
     }
 
     public override int FeatureDim { get; }

@@ -54,32 +54,36 @@ public sealed class MobileNetV2 : CnnModel
         if (roundNearest < 1) throw new ArgumentException($"{architectureName}: option round_nearest must be positive, got {roundNearest}.", nameof(config));
         IsCifar = cifar;
 
-        int inputChannel = MakeDivisible(32 * widthMult, roundNearest);
+        int stemChannels = MakeDivisible(32 * widthMult, roundNearest);
         int lastChannel = MakeDivisible(1280 * Math.Max(1.0, widthMult), roundNearest);
-        _features = RegisterModule("features", new Sequential());
         int stemStride = cifar ? 1 : 2;
-        _features.Add(ConvBnRelu6(config.InChannels, inputChannel, 3, stemStride));
-        int side = WindowOutput(config.ImageSize, 3, stemStride, 1);
-        var stem = new MapSpec(inputChannel, side, side);
-        var channelsAfter = new List<int> { inputChannel };
-        var sideAfter = new List<int> { side };
+        // features.1…17 as (input channels, output channels, stride, expansion), then each feature's output shape.
+        var blocks = new List<(int In, int Out, int Stride, int Expansion)>();
+        int channels = stemChannels;
         foreach (var row in InvertedResidualSetting)
         {
             int t = row[0], outputChannel = MakeDivisible(row[1] * widthMult, roundNearest), n = row[2], s = row[3];
             for (int i = 0; i < n; i++)
             {
-                int stride = i == 0 ? s : 1;
-                if (cifar && _features.Count == CifarStrideOneBlock) stride = 1;
-                _features.Add(new InvertedResidual(inputChannel, outputChannel, stride, t));
-                if (stride == 2) side = WindowOutput(side, 3, 2, 1);
-                inputChannel = outputChannel;
-                channelsAfter.Add(outputChannel);
-                sideAfter.Add(side);
+                bool strideOne = i > 0 || (cifar && blocks.Count + 1 == CifarStrideOneBlock);
+                blocks.Add((channels, outputChannel, strideOne ? 1 : s, t));
+                channels = outputChannel;
             }
         }
-        _features.Add(ConvBnRelu6(inputChannel, lastChannel, 1, 1));
-        channelsAfter.Add(lastChannel);
-        sideAfter.Add(side);
+        int side = WindowOutput(config.ImageSize, 3, stemStride, 1);
+        var outputs = new List<MapSpec> { new(stemChannels, side, side) };
+        foreach (var b in blocks)
+        {
+            if (b.Stride == 2) side = WindowOutput(side, 3, 2, 1);
+            outputs.Add(new MapSpec(b.Out, side, side));
+        }
+        outputs.Add(new MapSpec(lastChannel, side, side));
+        SetFeatureShapes(outputs[0], StageFeatures.Select(r => outputs[r.Last]).ToArray());
+
+        _features = RegisterModule("features", new Sequential());
+        _features.Add(ConvBnRelu6(config.InChannels, stemChannels, 3, stemStride));
+        foreach (var b in blocks) _features.Add(new InvertedResidual(b.In, b.Out, b.Stride, b.Expansion));
+        _features.Add(ConvBnRelu6(channels, lastChannel, 1, 1));
         FeatureDim = lastChannel;
         _classifier = RegisterModule("classifier", new Sequential(new Dropout(config.DropRate), new Linear(lastChannel, config.NumClasses)));
 
@@ -92,8 +96,6 @@ public sealed class MobileNetV2 : CnnModel
                 if (linear.Bias is not null) Init.Zeros_(linear.Bias);
             }
         }
-
-        SetFeatureShapes(stem, StageFeatures.Select(r => new MapSpec(channelsAfter[r.Last], sideAfter[r.Last], sideAfter[r.Last])).ToArray());
     }
 
     /// <summary>Whether this is the stride-8 CIFAR variant.</summary>

@@ -43,6 +43,16 @@ public sealed class ResNet : CnnModel
         _cifarStem = cifarStem;
         int expansion = block == ResNetBlock.Basic ? BasicBlock.Expansion : Bottleneck.Expansion;
 
+        int side = cifarStem ? config.ImageSize : WindowOutput(WindowOutput(config.ImageSize, 7, 2, 3), 3, 2, 1);
+        var stem = new MapSpec(width, side, side);
+        var stages = new MapSpec[4];
+        for (int i = 0; i < 4; i++)
+        {
+            if (i > 0) side = WindowOutput(side, 3, 2, 1);
+            stages[i] = new MapSpec((width << i) * expansion, side, side);
+        }
+        SetFeatureShapes(stem, stages);
+
         _conv1 = RegisterModule("conv1", cifarStem
             ? new Conv2d(config.InChannels, width, 3, stride: 1, padding: 1, bias: false)
             : new Conv2d(config.InChannels, width, 7, stride: 2, padding: 3, bias: false));
@@ -67,16 +77,6 @@ public sealed class ResNet : CnnModel
 
         foreach (var module in Modules())
             if (module is Conv2d conv) KaimingNormalFanOut(conv);
-
-        int side = cifarStem ? config.ImageSize : WindowOutput(WindowOutput(config.ImageSize, 7, 2, 3), 3, 2, 1);
-        var stem = new MapSpec(width, side, side);
-        var stages = new MapSpec[4];
-        for (int i = 0; i < 4; i++)
-        {
-            if (i > 0) side = WindowOutput(side, 3, 2, 1);
-            stages[i] = new MapSpec((width << i) * expansion, side, side);
-        }
-        SetFeatureShapes(stem, stages);
     }
 
     public ResNetBlock Block { get; }
