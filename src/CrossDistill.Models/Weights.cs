@@ -3,21 +3,28 @@ using CrossDistill.Engine.Nn;
 namespace CrossDistill.Models;
 
 /// <summary>
-/// Weight files of the zoo's models: safetensors with the state-dict names of the preset's naming
-/// (torchvision or timm), so files move both ways between this engine and PyTorch.
+/// Importing and exporting a zoo model's weights as safetensors under its library's state-dict
+/// names (timm or torchvision, see <see cref="ModelPreset.Naming"/>), so a checkpoint converted from
+/// PyTorch with safetensors' save_file(model.state_dict()) loads as is.
 /// </summary>
 public static class Weights
 {
     /// <summary>
-    /// Loads a safetensors state dict strictly: a missing key, an unexpected key or a shape mismatch
-    /// fails with one <see cref="StateDictException"/> that lists every problem and names the file.
+    /// Loads every parameter and persistent buffer from <paramref name="path"/>. Strict: one error,
+    /// naming the file, lists all missing, unexpected and shape-mismatched keys, and nothing is
+    /// copied unless the file fits the model.
     /// </summary>
-    public static LoadResult LoadWeights(this VisionModel model, string path) => model.Load(path, strict: true);
+    public static void LoadWeights(this VisionModel model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Cannot load weights into {model.ArchitectureName}: '{path}' does not exist.", path);
+        model.Load(path, strict: true);
+    }
 
-    /// <summary>Writes the parameters and persistent buffers under their PyTorch names, with the architecture in the metadata.</summary>
+    /// <summary>Writes the parameters and persistent buffers to <paramref name="path"/>, recording the architecture in the metadata.</summary>
     public static void SaveWeights(this VisionModel model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
-        model.Save(path, new Dictionary<string, string> { ["architecture"] = model.ArchitectureName, ["format"] = "pt" });
+        model.Save(path, new Dictionary<string, string> { ["format"] = "pt", ["architecture"] = model.ArchitectureName });
     }
 }
