@@ -20,7 +20,7 @@ public class CnnShapeTests
 
     public static IEnumerable<object[]> PresetsAndSizes()
     {
-        foreach (var preset in ModelZoo.Presets.Where(p => p.Family == "cnn"))
+        foreach (var preset in CnnPresets.Presets())
             foreach (int size in preset.Name.EndsWith("_cifar", StringComparison.Ordinal) ? new[] { 9, 32, 37 } : new[] { 33, 64, 97 })
                 yield return new object[] { preset.Name, size };
     }
@@ -28,12 +28,12 @@ public class CnnShapeTests
     [Fact]
     public void EveryCnnIsRegisteredWithTorchvisionNames()
     {
-        var names = ModelZoo.Presets.Where(p => p.Family == "cnn").Select(p => p.Name).ToHashSet();
         string[] expected = { "resnet18", "resnet34", "resnet50", "resnet18_cifar", "resnet34_cifar", "resnet50_cifar", "mobilenet_v2", "mobilenet_v2_cifar", "densenet121", "convnext_tiny" };
-        Assert.Subset(names, expected.ToHashSet());
+        Assert.Equal(expected.Order(StringComparer.Ordinal), CnnPresets.Presets().Select(p => p.Name).Order(StringComparer.Ordinal));
         foreach (var name in expected)
         {
             var preset = ModelZoo.Get(name);
+            Assert.Equal("cnn", preset.Family);
             Assert.Equal("torchvision", preset.Naming);
             Assert.Equal(name.EndsWith("_cifar", StringComparison.Ordinal) ? 32 : 224, preset.DefaultImageSize);
         }
