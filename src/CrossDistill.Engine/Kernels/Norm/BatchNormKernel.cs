@@ -9,7 +9,18 @@ namespace CrossDistill.Engine.Kernels;
 /// </summary>
 internal static unsafe class BatchNormKernel
 {
-    private const int MaxChunks = 256;
+    /// <summary>
+    /// Channels-last rows per partial sum. Each partial is a float sum over this many rows; the
+    /// partials are combined in double, so a column's rounding error grows with the chunk length
+    /// only, not with N·H·W. Long float chunks made train-mode statistics several times less
+    /// accurate than PyTorch's, and deep networks amplify a per-channel error in the statistics.
+    /// </summary>
+    private const int ColumnChunkRows = 32;
+
+    private static int ColumnChunks(int rows) => Math.Max(1, (rows + ColumnChunkRows - 1) / ColumnChunkRows);
+
+    /// <summary>Chunks per worker task: about 16K elements of work each.</summary>
+    private static int ColumnChunkGrain(int c) => Math.Max(1, (1 << 14) / (ColumnChunkRows * Math.Max(c, 1)));
 
     /// <summary>Per-channel mean and biased variance.</summary>
     public static void Statistics(float* x, ChannelLayout l, float* mean, float* variance)
@@ -19,10 +30,10 @@ internal static unsafe class BatchNormKernel
         if (l.ChannelsLast)
         {
             // Deviations from the first row: every chunk shares the shift, so chunk sums simply add.
-            int rows = l.Rows, chunks = NormMath.ChunkCount(rows, c, MaxChunks);
+            int rows = l.Rows, chunks = ColumnChunks(rows);
             using var partial = Tensor.Empty(new[] { chunks, 2, c });
             nint pp = (nint)partial.DataPtr;
-            Workers.For(chunks, 1, (start, end) =>
+            Workers.For(chunks, ColumnChunkGrain(c), (start, end) =>
             {
                 for (int k = start; k < end; k++)
                 {
@@ -81,10 +92,10 @@ internal static unsafe class BatchNormKernel
         nint px = (nint)x, pg = (nint)dy, pm = (nint)mean;
         if (l.ChannelsLast)
         {
-            int rows = l.Rows, chunks = NormMath.ChunkCount(rows, c, MaxChunks);
+            int rows = l.Rows, chunks = ColumnChunks(rows);
             using var partial = Tensor.Empty(new[] { chunks, 2, c });
             nint pp = (nint)partial.DataPtr;
-            Workers.For(chunks, 1, (start, end) =>
+            Workers.For(chunks, ColumnChunkGrain(c), (start, end) =>
             {
                 for (int k = start; k < end; k++)
                 {
@@ -94,16 +105,17 @@ internal static unsafe class BatchNormKernel
                     NormMath.ColumnGradSums((float*)px + e, (float*)pg + e, r1 - r0, c, (float*)pm, dst, dst + c);
                 }
             });
-            new Span<float>(sumDy, c).Clear();
-            new Span<float>(sumDyXmu, c).Clear();
-            for (int k = 0; k < chunks; k++)
+            for (int j = 0; j < c; j++)
             {
-                float* src = (float*)pp + (long)k * 2 * c;
-                for (int j = 0; j < c; j++)
+                double g = 0, gx = 0;
+                for (int k = 0; k < chunks; k++)
                 {
-                    sumDy[j] += src[j];
-                    sumDyXmu[j] += src[c + j];
+                    float* src = (float*)pp + (long)k * 2 * c;
+                    g += src[j];
+                    gx += src[c + j];
                 }
+                sumDy[j] = (float)g;
+                sumDyXmu[j] = (float)gx;
             }
         }
         else
