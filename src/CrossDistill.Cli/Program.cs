@@ -9,6 +9,7 @@ public static class Program
     {
         var root = new RootCommand("CrossDistill: cross-architecture knowledge distillation for vision models, in .NET.");
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         try
         {
             return root.Parse(args).Invoke();

@@ -1,0 +1,63 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace CrossDistill.Engine.Kernels;
+
+/// <summary>
+/// 12×32 tile with Vector512 FMAs: 24 zmm accumulators, 2 for the B row and 1 broadcast of A fit the
+/// 32 registers without spilling. 12×32, 14×32, 6×64 and 8×48 all run at the FMA peak in L1; 12×32
+/// gave the best whole-GEMM numbers (see docs/PERFORMANCE.md).
+/// </summary>
+internal unsafe struct MicroKernelAvx512 : IMicroKernel
+{
+    public static int MR => 12;
+    public static int NR => 32;
+    public static bool IsSupported => Vector512.IsHardwareAccelerated;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int kc, float* a, float* b, float* tile)
+    {
+        var c0lo = Vector512<float>.Zero; var c0hi = Vector512<float>.Zero;
+        var c1lo = Vector512<float>.Zero; var c1hi = Vector512<float>.Zero;
+        var c2lo = Vector512<float>.Zero; var c2hi = Vector512<float>.Zero;
+        var c3lo = Vector512<float>.Zero; var c3hi = Vector512<float>.Zero;
+        var c4lo = Vector512<float>.Zero; var c4hi = Vector512<float>.Zero;
+        var c5lo = Vector512<float>.Zero; var c5hi = Vector512<float>.Zero;
+        var c6lo = Vector512<float>.Zero; var c6hi = Vector512<float>.Zero;
+        var c7lo = Vector512<float>.Zero; var c7hi = Vector512<float>.Zero;
+        var c8lo = Vector512<float>.Zero; var c8hi = Vector512<float>.Zero;
+        var c9lo = Vector512<float>.Zero; var c9hi = Vector512<float>.Zero;
+        var c10lo = Vector512<float>.Zero; var c10hi = Vector512<float>.Zero;
+        var c11lo = Vector512<float>.Zero; var c11hi = Vector512<float>.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            var bLo = Vector512.Load(b + 0); var bHi = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]); c0lo = Vector512.FusedMultiplyAdd(a0, bLo, c0lo); c0hi = Vector512.FusedMultiplyAdd(a0, bHi, c0hi);
+            var a1 = Vector512.Create(a[1]); c1lo = Vector512.FusedMultiplyAdd(a1, bLo, c1lo); c1hi = Vector512.FusedMultiplyAdd(a1, bHi, c1hi);
+            var a2 = Vector512.Create(a[2]); c2lo = Vector512.FusedMultiplyAdd(a2, bLo, c2lo); c2hi = Vector512.FusedMultiplyAdd(a2, bHi, c2hi);
+            var a3 = Vector512.Create(a[3]); c3lo = Vector512.FusedMultiplyAdd(a3, bLo, c3lo); c3hi = Vector512.FusedMultiplyAdd(a3, bHi, c3hi);
+            var a4 = Vector512.Create(a[4]); c4lo = Vector512.FusedMultiplyAdd(a4, bLo, c4lo); c4hi = Vector512.FusedMultiplyAdd(a4, bHi, c4hi);
+            var a5 = Vector512.Create(a[5]); c5lo = Vector512.FusedMultiplyAdd(a5, bLo, c5lo); c5hi = Vector512.FusedMultiplyAdd(a5, bHi, c5hi);
+            var a6 = Vector512.Create(a[6]); c6lo = Vector512.FusedMultiplyAdd(a6, bLo, c6lo); c6hi = Vector512.FusedMultiplyAdd(a6, bHi, c6hi);
+            var a7 = Vector512.Create(a[7]); c7lo = Vector512.FusedMultiplyAdd(a7, bLo, c7lo); c7hi = Vector512.FusedMultiplyAdd(a7, bHi, c7hi);
+            var a8 = Vector512.Create(a[8]); c8lo = Vector512.FusedMultiplyAdd(a8, bLo, c8lo); c8hi = Vector512.FusedMultiplyAdd(a8, bHi, c8hi);
+            var a9 = Vector512.Create(a[9]); c9lo = Vector512.FusedMultiplyAdd(a9, bLo, c9lo); c9hi = Vector512.FusedMultiplyAdd(a9, bHi, c9hi);
+            var a10 = Vector512.Create(a[10]); c10lo = Vector512.FusedMultiplyAdd(a10, bLo, c10lo); c10hi = Vector512.FusedMultiplyAdd(a10, bHi, c10hi);
+            var a11 = Vector512.Create(a[11]); c11lo = Vector512.FusedMultiplyAdd(a11, bLo, c11lo); c11hi = Vector512.FusedMultiplyAdd(a11, bHi, c11hi);
+            a += 12;
+            b += 32;
+        }
+        c0lo.Store(tile + 0); c0hi.Store(tile + 16);
+        c1lo.Store(tile + 32); c1hi.Store(tile + 48);
+        c2lo.Store(tile + 64); c2hi.Store(tile + 80);
+        c3lo.Store(tile + 96); c3hi.Store(tile + 112);
+        c4lo.Store(tile + 128); c4hi.Store(tile + 144);
+        c5lo.Store(tile + 160); c5hi.Store(tile + 176);
+        c6lo.Store(tile + 192); c6hi.Store(tile + 208);
+        c7lo.Store(tile + 224); c7hi.Store(tile + 240);
+        c8lo.Store(tile + 256); c8hi.Store(tile + 272);
+        c9lo.Store(tile + 288); c9hi.Store(tile + 304);
+        c10lo.Store(tile + 320); c10hi.Store(tile + 336);
+        c11lo.Store(tile + 352); c11hi.Store(tile + 368);
+    }
+}
