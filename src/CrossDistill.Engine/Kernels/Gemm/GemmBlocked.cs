@@ -50,14 +50,26 @@ internal static unsafe class GemmBlocked
         where TKernel : struct, IMicroKernel
     {
         int mr = TKernel.MR, nr = TKernel.NR;
+        // Full tiles with plain C = acc or C += acc go straight to C; the rest through the scratch tile.
+        bool plain = writeBack.IsPlain;
+        bool accumulate = writeBack.Beta == 1f;
         for (int ir = 0; ir < rows; ir += mr)
         {
             float* aPanel = packedA + (long)ir * kc;
             int tileRows = Math.Min(mr, rows - ir);
             for (int jr = 0; jr < cols; jr += nr)
             {
-                TKernel.Run(kc, aPanel, packedB + (long)jr * kc, tile);
-                writeBack.Tile(tile, nr, c + ir * ldc + jr, ldc, tileRows, Math.Min(nr, cols - jr), row0 + ir, col0 + jr);
+                float* cTile = c + ir * ldc + jr;
+                int tileCols = Math.Min(nr, cols - jr);
+                if (plain && tileRows == mr && tileCols == nr)
+                {
+                    TKernel.Run(kc, aPanel, packedB + (long)jr * kc, cTile, ldc, accumulate);
+                }
+                else
+                {
+                    TKernel.Run(kc, aPanel, packedB + (long)jr * kc, tile, nr, accumulate: false);
+                    writeBack.Tile(tile, nr, cTile, ldc, tileRows, tileCols, row0 + ir, col0 + jr);
+                }
             }
         }
     }
@@ -78,5 +90,7 @@ public static class GemmBlocking
     public static int ColumnBlock { get; set; } = 320;
 
     /// <summary>k is cut into equal blocks of at most <see cref="DepthBlock"/>, fixed by k alone.</summary>
+    public static bool ColumnsOuter { get; set; }
+
     internal static int DepthBlocks(int k) => Math.Max(1, (k + DepthBlock - 1) / DepthBlock);
 }

@@ -25,6 +25,9 @@ internal readonly unsafe struct GemmWriteBack
     public float* RowBias { get; }
     public GemmActivation Activation { get; }
 
+    /// <summary>C = acc or C += acc: nothing the micro-kernel's own store cannot do.</summary>
+    public bool IsPlain => Alpha == 1f && (Beta == 0f || Beta == 1f) && ColumnBias == null && RowBias == null && Activation == GemmActivation.None;
+
     /// <summary>Merges rows×cols accumulators (row stride <paramref name="accStride"/>) into C at (row, col).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Tile(float* acc, int accStride, float* c, long ldc, int rows, int cols, int row, int col)

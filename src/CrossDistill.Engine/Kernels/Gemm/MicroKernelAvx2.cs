@@ -15,7 +15,7 @@ internal unsafe struct MicroKernelAvx2 : IMicroKernel
     public static bool IsSupported => Vector256.IsHardwareAccelerated && Fma.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* tile)
+    public static void Run(int kc, float* a, float* b, float* c, long ldc, bool accumulate)
     {
         var c0lo = Vector256<float>.Zero; var c0hi = Vector256<float>.Zero;
         var c1lo = Vector256<float>.Zero; var c1hi = Vector256<float>.Zero;
@@ -35,11 +35,23 @@ internal unsafe struct MicroKernelAvx2 : IMicroKernel
             a += 6;
             b += 16;
         }
-        c0lo.Store(tile + 0); c0hi.Store(tile + 8);
-        c1lo.Store(tile + 16); c1hi.Store(tile + 24);
-        c2lo.Store(tile + 32); c2hi.Store(tile + 40);
-        c3lo.Store(tile + 48); c3hi.Store(tile + 56);
-        c4lo.Store(tile + 64); c4hi.Store(tile + 72);
-        c5lo.Store(tile + 80); c5hi.Store(tile + 88);
+        Store(c + 0 * ldc, c0lo, c0hi, accumulate);
+        Store(c + 1 * ldc, c1lo, c1hi, accumulate);
+        Store(c + 2 * ldc, c2lo, c2hi, accumulate);
+        Store(c + 3 * ldc, c3lo, c3hi, accumulate);
+        Store(c + 4 * ldc, c4lo, c4hi, accumulate);
+        Store(c + 5 * ldc, c5lo, c5hi, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* row, Vector256<float> lo, Vector256<float> hi, bool accumulate)
+    {
+        if (accumulate)
+        {
+            lo += Vector256.Load(row);
+            hi += Vector256.Load(row + 8);
+        }
+        lo.Store(row);
+        hi.Store(row + 8);
     }
 }

@@ -15,7 +15,7 @@ internal unsafe struct MicroKernelAvx512 : IMicroKernel
     public static bool IsSupported => Vector512.IsHardwareAccelerated;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* tile)
+    public static void Run(int kc, float* a, float* b, float* c, long ldc, bool accumulate)
     {
         var c0lo = Vector512<float>.Zero; var c0hi = Vector512<float>.Zero;
         var c1lo = Vector512<float>.Zero; var c1hi = Vector512<float>.Zero;
@@ -47,17 +47,29 @@ internal unsafe struct MicroKernelAvx512 : IMicroKernel
             a += 12;
             b += 32;
         }
-        c0lo.Store(tile + 0); c0hi.Store(tile + 16);
-        c1lo.Store(tile + 32); c1hi.Store(tile + 48);
-        c2lo.Store(tile + 64); c2hi.Store(tile + 80);
-        c3lo.Store(tile + 96); c3hi.Store(tile + 112);
-        c4lo.Store(tile + 128); c4hi.Store(tile + 144);
-        c5lo.Store(tile + 160); c5hi.Store(tile + 176);
-        c6lo.Store(tile + 192); c6hi.Store(tile + 208);
-        c7lo.Store(tile + 224); c7hi.Store(tile + 240);
-        c8lo.Store(tile + 256); c8hi.Store(tile + 272);
-        c9lo.Store(tile + 288); c9hi.Store(tile + 304);
-        c10lo.Store(tile + 320); c10hi.Store(tile + 336);
-        c11lo.Store(tile + 352); c11hi.Store(tile + 368);
+        Store(c + 0 * ldc, c0lo, c0hi, accumulate);
+        Store(c + 1 * ldc, c1lo, c1hi, accumulate);
+        Store(c + 2 * ldc, c2lo, c2hi, accumulate);
+        Store(c + 3 * ldc, c3lo, c3hi, accumulate);
+        Store(c + 4 * ldc, c4lo, c4hi, accumulate);
+        Store(c + 5 * ldc, c5lo, c5hi, accumulate);
+        Store(c + 6 * ldc, c6lo, c6hi, accumulate);
+        Store(c + 7 * ldc, c7lo, c7hi, accumulate);
+        Store(c + 8 * ldc, c8lo, c8hi, accumulate);
+        Store(c + 9 * ldc, c9lo, c9hi, accumulate);
+        Store(c + 10 * ldc, c10lo, c10hi, accumulate);
+        Store(c + 11 * ldc, c11lo, c11hi, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* row, Vector512<float> lo, Vector512<float> hi, bool accumulate)
+    {
+        if (accumulate)
+        {
+            lo += Vector512.Load(row);
+            hi += Vector512.Load(row + 16);
+        }
+        lo.Store(row);
+        hi.Store(row + 16);
     }
 }

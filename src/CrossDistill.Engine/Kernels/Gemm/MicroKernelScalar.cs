@@ -13,7 +13,7 @@ internal unsafe struct MicroKernelScalar : IMicroKernel
     public static bool IsSupported => true;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* tile)
+    public static void Run(int kc, float* a, float* b, float* c, long ldc, bool accumulate)
     {
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
@@ -28,9 +28,25 @@ internal unsafe struct MicroKernelScalar : IMicroKernel
             a += 4;
             b += 4;
         }
-        tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03;
-        tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13;
-        tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23;
-        tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33;
+        Store(c, c00, c01, c02, c03, accumulate);
+        Store(c + ldc, c10, c11, c12, c13, accumulate);
+        Store(c + 2 * ldc, c20, c21, c22, c23, accumulate);
+        Store(c + 3 * ldc, c30, c31, c32, c33, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* row, float x0, float x1, float x2, float x3, bool accumulate)
+    {
+        if (accumulate)
+        {
+            x0 += row[0];
+            x1 += row[1];
+            x2 += row[2];
+            x3 += row[3];
+        }
+        row[0] = x0;
+        row[1] = x1;
+        row[2] = x2;
+        row[3] = x3;
     }
 }
