@@ -22,8 +22,8 @@ internal static unsafe class GemmBlocked
         int colBlock = RoundUp(GemmBlocking.ColumnBlock, nr);
         int rowsMax = Math.Min(rowBlock, RoundUp(rowEnd - rowStart, mr));
         int colsMax = Math.Min(colBlock, RoundUp(colEnd - colStart, nr));
-        float* packedA = GemmBuffers.PackedA((long)rowsMax * kcMax);
-        float* packedB = GemmBuffers.PackedB((long)colsMax * kcMax);
+        float* packedA = GemmBuffers.PackedA((long)rowsMax * kcMax + GemmPacking.Slack);
+        float* packedB = GemmBuffers.PackedB((long)colsMax * kcMax + GemmPacking.Slack);
         float* tile = GemmBuffers.Scratch(mr * nr);
 
         for (int i0 = rowStart; i0 < rowEnd; i0 += rowBlock)
