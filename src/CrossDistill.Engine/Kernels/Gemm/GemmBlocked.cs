@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace CrossDistill.Engine.Kernels;
 
@@ -63,6 +64,10 @@ internal static unsafe class GemmBlocked
                 int tileCols = Math.Min(nr, cols - jr);
                 if (plain && tileRows == mr && tileCols == nr)
                 {
+                    // The tile's C lines arrive while the kernel runs instead of stalling its stores.
+                    if (Sse.IsSupported)
+                        for (int r = 0; r < mr; r++)
+                            for (int j = 0; j < nr; j += 16) Sse.Prefetch0(cTile + r * ldc + j);
                     TKernel.Run(kc, aPanel, packedB + (long)jr * kc, cTile, ldc, accumulate);
                 }
                 else
