@@ -19,51 +19,62 @@ internal static unsafe class GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA<TKernel>(float* a, long rowStride, long colStride, int rows, int kc, float* dst)
         where TKernel : struct, IMicroKernel
-    {
-        int mr = TKernel.MR;
-        for (int i = 0; i < rows; i += mr)
-        {
-            float* src = a + i * rowStride;
-            int valid = Math.Min(mr, rows - i);
-            if (valid == mr && colStride == 1) Transpose(src, rowStride, mr, kc, dst);
-            else if (valid == mr && rowStride == 1) CopyRows(src, colStride, mr, kc, dst);
-            else PackEdge(src, rowStride, colStride, valid, mr, kc, dst);
-            dst += (long)mr * kc;
-        }
-    }
+        => Pack(a, rowStride, colStride, rows, TKernel.MR, kc, dst);
 
     /// <summary>Packs kc×cols of B, where B(p, j) = b[p·rowStride + j·colStride].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB<TKernel>(float* b, long rowStride, long colStride, int kc, int cols, float* dst)
         where TKernel : struct, IMicroKernel
+        => Pack(b, colStride, rowStride, cols, TKernel.NR, kc, dst); // B's panels are A's with the strides swapped
+
+    /// <summary>
+    /// Packs lines×kc into panels of width lines, where line r at step p is src[r·lineStride + p·stepStride]:
+    /// panel q holds dst[q·width·kc + p·width + r].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Pack(float* src, long lineStride, long stepStride, int lines, int width, int kc, float* dst)
     {
-        int nr = TKernel.NR;
-        for (int j = 0; j < cols; j += nr)
+        int panels = lines / width;
+        if (stepStride == 1)
         {
-            float* src = b + j * colStride;
-            int valid = Math.Min(nr, cols - j);
-            // B's panel is A's transposed: swapping the strides reuses the same routines.
-            if (valid == nr && colStride == 1) CopyRows(src, rowStride, nr, kc, dst);
-            else if (valid == nr && rowStride == 1) Transpose(src, colStride, nr, kc, dst);
-            else PackEdge(src, colStride, rowStride, valid, nr, kc, dst);
-            dst += (long)nr * kc;
+            for (int q = 0; q < panels; q++)
+                Transpose(src + q * width * lineStride, lineStride, width, kc, dst + (long)q * width * kc);
         }
+        else if (lineStride == 1)
+        {
+            CopyPanels(src, stepStride, width, panels, kc, dst);
+        }
+        else
+        {
+            for (int q = 0; q < panels; q++)
+                PackEdge(src + q * width * lineStride, lineStride, stepStride, width, width, kc, dst + (long)q * width * kc);
+        }
+        int done = panels * width;
+        if (done < lines)
+            PackEdge(src + done * lineStride, lineStride, stepStride, lines - done, width, kc, dst + (long)panels * width * kc);
     }
 
-    /// <summary>dst[p·width + r] = src[p·stride + r]: each k step is a contiguous run.</summary>
+    /// <summary>
+    /// Panels whose lines are adjacent in memory: each k step is one contiguous run across all panels,
+    /// so the source is read front to back (step-outer) while the panel writes stay in L1.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CopyRows(float* src, long stride, int width, int kc, float* dst)
+    private static void CopyPanels(float* src, long stepStride, int width, int panels, int kc, float* dst)
     {
+        long panelSize = (long)width * kc;
         for (int p = 0; p < kc; p++)
         {
-            float* s = src + p * stride;
+            float* s = src + p * stepStride;
             float* d = dst + (long)p * width;
-            int r = 0;
-            if (Vector512.IsHardwareAccelerated)
-                for (; r <= width - 16; r += 16) Vector512.Store(Vector512.Load(s + r), d + r);
-            for (; r <= width - 8; r += 8) Vector256.Store(Vector256.Load(s + r), d + r);
-            for (; r <= width - 4; r += 4) Vector128.Store(Vector128.Load(s + r), d + r);
-            for (; r < width; r++) d[r] = s[r];
+            for (int q = 0; q < panels; q++, s += width, d += panelSize)
+            {
+                int r = 0;
+                if (Vector512.IsHardwareAccelerated)
+                    for (; r <= width - 16; r += 16) Vector512.Store(Vector512.Load(s + r), d + r);
+                for (; r <= width - 8; r += 8) Vector256.Store(Vector256.Load(s + r), d + r);
+                for (; r <= width - 4; r += 4) Vector128.Store(Vector128.Load(s + r), d + r);
+                for (; r < width; r++) d[r] = s[r];
+            }
         }
     }
 
