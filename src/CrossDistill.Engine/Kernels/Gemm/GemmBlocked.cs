@@ -72,7 +72,7 @@ internal static unsafe class GemmBlocked
                 }
                 else
                 {
-                    TKernel.Run(kc, aPanel, packedB + (long)jr * kc, tile, nr, accumulate: false);
+                    TKernel.RunEdge(kc, aPanel, packedB + (long)jr * kc, tile, tileRows, tileCols);
                     writeBack.Tile(tile, nr, cTile, ldc, tileRows, tileCols, row0 + ir, col0 + jr);
                 }
             }

@@ -14,4 +14,38 @@ internal unsafe interface IMicroKernel
     static abstract int NR { get; }
     static abstract bool IsSupported { get; }
     static abstract void Run(int kc, float* a, float* b, float* c, long ldc, bool accumulate);
+
+    /// <summary>An edge tile into tile[r·NR + j]: at least its first rows×cols entries, possibly fewer FMAs than <see cref="Run"/>.</summary>
+    static abstract void RunEdge(int kc, float* a, float* b, float* tile, int rows, int cols);
+}
+
+/// <summary>Which halves of a tile a kernel instantiation computes; constant-folded per struct.</summary>
+internal interface ITileShape
+{
+    static abstract bool LowerRows { get; }
+    static abstract bool RightColumns { get; }
+}
+
+internal struct FullTile : ITileShape
+{
+    public static bool LowerRows => true;
+    public static bool RightColumns => true;
+}
+
+internal struct TopHalf : ITileShape
+{
+    public static bool LowerRows => false;
+    public static bool RightColumns => true;
+}
+
+internal struct LeftHalf : ITileShape
+{
+    public static bool LowerRows => true;
+    public static bool RightColumns => false;
+}
+
+internal struct TopLeftQuarter : ITileShape
+{
+    public static bool LowerRows => false;
+    public static bool RightColumns => false;
 }

@@ -14,6 +14,8 @@ internal unsafe struct MicroKernelAvx2 : IMicroKernel
     public static int NR => 16;
     public static bool IsSupported => Vector256.IsHardwareAccelerated && Fma.IsSupported;
 
+    public static void RunEdge(int kc, float* a, float* b, float* tile, int rows, int cols) => Run(kc, a, b, tile, NR, accumulate: false);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, long ldc, bool accumulate)
     {

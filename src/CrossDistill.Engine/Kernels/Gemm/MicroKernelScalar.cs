@@ -12,6 +12,8 @@ internal unsafe struct MicroKernelScalar : IMicroKernel
     public static int NR => 4;
     public static bool IsSupported => true;
 
+    public static void RunEdge(int kc, float* a, float* b, float* tile, int rows, int cols) => Run(kc, a, b, tile, NR, accumulate: false);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, long ldc, bool accumulate)
     {
