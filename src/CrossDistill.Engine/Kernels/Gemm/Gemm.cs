@@ -10,7 +10,7 @@ namespace CrossDistill.Engine.Kernels;
 public static unsafe class Gemm
 {
     /// <summary>Below this many multiply-adds a product runs unpacked: packing would cost more than it saves.</summary>
-    internal const long DirectMacs = 32 * 1024;
+    internal const long DirectMacs = 20_000;
 
     /// <summary>Below this many multiply-adds a product stays on one thread (a hand-off costs about a microsecond).</summary>
     internal const long ParallelMacs = 128 * 128 * 64;
@@ -71,7 +71,9 @@ public static unsafe class Gemm
             return;
         }
         var kernel = Kernel;
-        bool direct = p.Macs <= DirectMacs || p.M < kernel.MR / 2 || p.N < kernel.NR / 4;
+        // Thin products: packing B for a handful of A rows costs about as much as the product; narrow
+        // C with contiguous A rows is a set of dot products.
+        bool direct = p.Macs <= DirectMacs || p.M < kernel.MR / 2 || (p.N < kernel.NR / 4 && p.AColStride == 1);
         int parts = p.Macs < ParallelMacs ? 1 : threads;
         // Split along the longer side: the other operand is packed by every part, so its size is the cost.
         bool splitRows = p.M >= p.N;
