@@ -83,9 +83,9 @@ internal static unsafe class GemmBlocked
 }
 
 /// <summary>Cache blocking sizes (in floats) for the packed path; see docs/PERFORMANCE.md for how they were chosen.</summary>
-public static class GemmBlocking
+internal static class GemmBlocking
 {
-    /// <summary>Largest k-block: an MR×kc A micro-panel must sit in L1 next to the streaming B micro-panels.</summary>
+    /// <summary>Largest k-block: longer blocks spread each C tile's load and store over more FMAs, and kc×ColumnBlock must fit well inside L2.</summary>
     public static int DepthBlock { get; set; } = 384;
 
     /// <summary>Rows of A packed at once; the packed block lives in L3 and is swept once per column block.</summary>
@@ -95,7 +95,5 @@ public static class GemmBlocking
     public static int ColumnBlock { get; set; } = 320;
 
     /// <summary>k is cut into equal blocks of at most <see cref="DepthBlock"/>, fixed by k alone.</summary>
-    public static bool ColumnsOuter { get; set; }
-
     internal static int DepthBlocks(int k) => Math.Max(1, (k + DepthBlock - 1) / DepthBlock);
 }
