@@ -3,37 +3,57 @@ using System.Runtime.InteropServices;
 namespace CrossDistill.Engine.Kernels;
 
 /// <summary>
-/// Per-thread, 64-byte-aligned packing buffers, grown on demand and kept for the thread's lifetime:
-/// kernels run on the caller and on the persistent workers, so each thread allocates once.
+/// Per-thread, 64-byte-aligned packing buffers, grown on demand and reused: kernels run on the caller
+/// and on the persistent workers, so each thread allocates once. The memory is freed by a finalizer
+/// when its thread ends, so short-lived callers do not leak.
 /// </summary>
 internal static unsafe class GemmBuffers
 {
-    [ThreadStatic] private static nint _packedA;
-    [ThreadStatic] private static long _packedACapacity;
-    [ThreadStatic] private static nint _packedB;
-    [ThreadStatic] private static long _packedBCapacity;
-    [ThreadStatic] private static nint _scratch;
-    [ThreadStatic] private static long _scratchCapacity;
+    [ThreadStatic] private static ThreadBuffers? _current;
 
-    public static float* PackedA(long floats) => Ensure(ref _packedA, ref _packedACapacity, floats);
+    public static float* PackedA(long floats) => Current.PackedA.Ensure(floats);
 
-    public static float* PackedB(long floats) => Ensure(ref _packedB, ref _packedBCapacity, floats);
+    public static float* PackedB(long floats) => Current.PackedB.Ensure(floats);
 
-    /// <summary>Room for tiles and gathered rows on the small-matrix path.</summary>
-    public static float* Scratch(long floats) => Ensure(ref _scratch, ref _scratchCapacity, floats);
+    /// <summary>Room for edge tiles and gathered lines.</summary>
+    public static float* Scratch(long floats) => Current.Scratch.Ensure(floats);
 
-    private static float* Ensure(ref nint buffer, ref long capacity, long floats)
+    private static ThreadBuffers Current => _current ??= new ThreadBuffers();
+
+    private sealed class ThreadBuffers
     {
-        if (floats > capacity)
+        public readonly Block PackedA = new(), PackedB = new(), Scratch = new();
+
+        ~ThreadBuffers()
         {
-            if (buffer != 0) NativeMemory.AlignedFree((void*)buffer);
-            buffer = 0;
-            capacity = 0;
-            long grown = Math.Max(floats, 4096);
-            buffer = (nint)NativeMemory.AlignedAlloc((nuint)(grown * sizeof(float)), 64);
-            if (buffer == 0) throw new OutOfMemoryException($"Sgemm: cannot allocate a {grown * sizeof(float)}-byte packing buffer.");
-            capacity = grown;
+            PackedA.Free();
+            PackedB.Free();
+            Scratch.Free();
         }
-        return (float*)buffer;
+    }
+
+    private sealed class Block
+    {
+        private float* _pointer;
+        private long _capacity;
+
+        public float* Ensure(long floats)
+        {
+            if (floats > _capacity)
+            {
+                Free();
+                long grown = Math.Max(floats, 4096);
+                _pointer = (float*)NativeMemory.AlignedAlloc((nuint)(grown * sizeof(float)), 64);
+                _capacity = grown;
+            }
+            return _pointer;
+        }
+
+        public void Free()
+        {
+            if (_pointer != null) NativeMemory.AlignedFree(_pointer);
+            _pointer = null;
+            _capacity = 0;
+        }
     }
 }
