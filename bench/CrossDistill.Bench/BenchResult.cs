@@ -18,4 +18,8 @@ public sealed record BenchResult(
 /// <summary>Settings shared by every suite.</summary>
 /// <param name="Threads">Kernel threads (the peer gets the same through torch.set_num_threads).</param>
 /// <param name="Quick">Fewer and shorter samples: a smoke run, not a measurement.</param>
-public sealed record BenchOptions(int Threads = 2, bool Quick = false);
+/// <param name="Cases">Case names to run; null or empty runs them all.</param>
+public sealed record BenchOptions(int Threads = 2, bool Quick = false, IReadOnlyCollection<string>? Cases = null)
+{
+    public bool Includes(string caseName) => Cases is null || Cases.Count == 0 || Cases.Contains(caseName);
+}

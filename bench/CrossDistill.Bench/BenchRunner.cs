@@ -19,6 +19,9 @@ public static class BenchRunner
     {
         var suite = Find(suiteName);
         if (suite is null) return false;
+        var unknown = options.Cases?.Where(c => !suite.CaseNames.Contains(c)).ToArray() ?? Array.Empty<string>();
+        if (unknown.Length > 0)
+            throw new ArgumentException($"bench: suite {suite.Name} has no case {string.Join(", ", unknown)}; its cases are {string.Join(", ", suite.CaseNames)}.", nameof(options));
         if (options.Threads < 1) throw new ArgumentException($"bench: --threads must be at least 1, got {options.Threads}.", nameof(options));
         int previous = Workers.Threads;
         Workers.Threads = options.Threads;

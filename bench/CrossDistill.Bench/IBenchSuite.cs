@@ -11,6 +11,9 @@ public interface IBenchSuite
 
     string Description { get; }
 
-    /// <summary>Runs every case, yielding each result as soon as it is measured.</summary>
+    /// <summary>The names of the cases <see cref="Run"/> measures, in order.</summary>
+    IReadOnlyList<string> CaseNames { get; }
+
+    /// <summary>Runs the cases <see cref="BenchOptions.Includes"/> selects, yielding each result as soon as it is measured.</summary>
     IEnumerable<BenchResult> Run(BenchOptions options);
 }

@@ -2,7 +2,7 @@
 """PyTorch peer of `crossdistill bench`: the same cases (bench/cases/*.json), the same JSON lines.
 
 Run with Debian's interpreter, which has python3-torch:
-    /usr/bin/python3 bench/peer/pytorch_bench.py gemm [--threads 2] [--quick]
+    /usr/bin/python3 bench/peer/pytorch_bench.py gemm [--threads 2] [--quick] [--case NAME]... [--list]
 """
 import argparse
 import json
@@ -46,11 +46,16 @@ def gemm_shape(case):
     return shape
 
 
-def gemm_suite(quick):
+def gemm_cases():
     with open(os.path.join(CASES, "gemm.json")) as f:
-        cases = json.load(f)["cases"]
+        return json.load(f)["cases"]
+
+
+def gemm_suite(quick, selected):
     gen = torch.Generator().manual_seed(0)
-    for case in cases:
+    for case in gemm_cases():
+        if selected and case["name"] not in selected:
+            continue
         m, n, k, batch = case["m"], case["n"], case["k"], case.get("batch", 1)
         # Stored as the engine stores them: a transposed operand is a transposed view of a contiguous tensor.
         def operand(rows, cols, transposed):
@@ -70,7 +75,8 @@ def gemm_suite(quick):
                "value": round(2.0 * m * n * k * batch / seconds / 1e9, 2), "unit": "GFLOP/s"}
 
 
-SUITES = {"gemm": gemm_suite}
+# suite name -> (case names, runner)
+SUITES = {"gemm": (lambda: [c["name"] for c in gemm_cases()], gemm_suite)}
 
 
 def main():
@@ -78,10 +84,20 @@ def main():
     parser.add_argument("suite", choices=sorted(SUITES))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--case", action="append", default=[], help="run only this case (repeatable)")
+    parser.add_argument("--list", action="store_true", help="print the case names and exit")
     args = parser.parse_args()
+    names, run = SUITES[args.suite]
+    if args.list:
+        print("\n".join(names()))
+        return 0
+    unknown = [c for c in args.case if c not in names()]
+    if unknown:
+        parser.error(f"suite {args.suite} has no case {', '.join(unknown)}")
     torch.set_num_threads(args.threads)
-    for result in SUITES[args.suite](args.quick):
+    for result in run(args.quick, set(args.case)):
         print(json.dumps(result), flush=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -20,9 +20,11 @@ public sealed class GemmSuite : IBenchSuite
 
     public static IReadOnlyList<GemmCase> Cases => CaseFile.Load<GemmCases>("gemm.json").Cases;
 
+    public IReadOnlyList<string> CaseNames => Cases.Select(c => c.Name).ToArray();
+
     public IEnumerable<BenchResult> Run(BenchOptions options)
     {
-        foreach (var gemmCase in Cases) yield return Measure(gemmCase, options);
+        foreach (var gemmCase in Cases.Where(c => options.Includes(c.Name))) yield return Measure(gemmCase, options);
     }
 
     private unsafe BenchResult Measure(GemmCase g, BenchOptions options)
