@@ -172,7 +172,8 @@ public unsafe class GemmTests
     [Fact]
     public void ResultsDoNotDependOnTheThreadCount()
     {
-        foreach (var (m, n, k) in new[] { (300, 200, 500), (100, 700, 130), (1000, 40, 64) })
+        // Packed products split by rows and by columns, and thin unpacked ones split both ways.
+        foreach (var (m, n, k) in new[] { (300, 200, 500), (100, 700, 130), (1000, 40, 64), (5, 70, 5000), (10, 4, 30000) })
         {
             var problem = new Problem(false, true, m, n, k, padded: true, seed: 9);
             int threads = Workers.Threads;

@@ -21,10 +21,11 @@ internal static unsafe class GemmDirect
         var writeBack = new GemmWriteBack(p.Alpha, p.Beta, finishes: true, p.Epilogue);
         int k = p.K, width = colEnd - colStart;
         // Row sums need B's rows contiguous: stored so, or copied so when enough C rows share the copy.
-        // Narrow C with contiguous A rows goes to dot products, which fill whole vectors.
+        // Narrow C with contiguous A rows goes to dot products, which fill whole vectors. The choice
+        // looks at the whole product, not this part, so every thread count sums in the same order.
         bool rowsOfB = p.BColStride == 1
-            ? width >= 16 || p.AColStride != 1
-            : rowEnd - rowStart >= 8;
+            ? p.N >= 16 || p.AColStride != 1
+            : p.M >= 8;
         bool gather = rowsOfB ? p.BColStride != 1 : p.BRowStride != 1;
         long gathered = gather ? (long)width * k : 0;
         float* tile = GemmBuffers.Scratch(BlockRows * BlockColumns + k + gathered + 16);
