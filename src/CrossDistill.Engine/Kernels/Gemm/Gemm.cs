@@ -18,6 +18,9 @@ public static unsafe class Gemm
     /// <summary>The micro-kernel the packed path runs; chosen once from the CPU, overridable by tests.</summary>
     internal static GemmKernel Kernel { get; set; } = GemmKernels.Best;
 
+    /// <summary>The packed path's micro-kernel, e.g. "avx512 (12×32)".</summary>
+    public static string KernelDescription => Kernel.ToString();
+
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
         => Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, default);
