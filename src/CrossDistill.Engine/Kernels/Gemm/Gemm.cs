@@ -15,6 +15,15 @@ public static unsafe class Gemm
     /// <summary>Below this many multiply-adds a product stays on one thread (a hand-off costs about a microsecond).</summary>
     internal const long ParallelMacs = 128 * 128 * 64;
 
+    /// <summary>Chunks per thread a parallel product is cut into (each chunk packs the shared operand again).</summary>
+    internal const int ChunksPerThread = 3;
+
+    /// <summary>Shortest chunk, in rows or columns of C, so repacking the shared operand stays a few percent.</summary>
+    internal const int MinChunkLength = 128;
+
+    /// <summary>Multiply-adds a thread claims at a time from a batch of small items.</summary>
+    internal const long ClaimMacs = 256 * 1024;
+
     /// <summary>The micro-kernel the packed path runs; chosen once from the CPU, overridable by tests.</summary>
     internal static GemmKernel Kernel { get; set; } = GemmKernels.Best;
 
@@ -52,13 +61,21 @@ public static unsafe class Gemm
         if (m == 0 || n == 0 || batch == 0) return;
         var problem = new GemmProblem(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue);
         int threads = Workers.Threads;
-        // Many small items: one item per thread at a time beats splitting each item.
+        // Many small items: one whole item per thread at a time beats splitting each item. Threads
+        // claim groups of items as they free up, so one slowed by a neighbouring process takes fewer.
         if (batch >= 4 * threads || problem.Macs < ParallelMacs)
         {
-            Workers.For(batch, Math.Max(1, (int)Math.Min(batch, ParallelMacs / Math.Max(1, problem.Macs))), (start, end) =>
+            int perClaim = (int)Math.Clamp(ClaimMacs / Math.Max(1, problem.Macs), 1, batch);
+            int claims = (batch + perClaim - 1) / perClaim;
+            int parts = problem.Macs * batch < ParallelMacs ? 1 : Math.Min(threads, claims);
+            int next = 0;
+            Workers.For(parts, 1, (_, _) =>
             {
-                for (int i = start; i < end; i++)
-                    Execute(problem.WithMatrices(problem.A + i * strideA, problem.B + i * strideB, problem.C + i * strideC), 1);
+                for (int claim; (claim = Interlocked.Increment(ref next) - 1) < claims;)
+                {
+                    for (int i = claim * perClaim, end = Math.Min(batch, i + perClaim); i < end; i++)
+                        Execute(problem.WithMatrices(problem.A + i * strideA, problem.B + i * strideB, problem.C + i * strideC), 1);
+                }
             });
             return;
         }
@@ -78,23 +95,29 @@ public static unsafe class Gemm
         // C with contiguous A rows is a set of dot products.
         bool direct = p.Macs <= DirectMacs || p.M < kernel.MR / 2 || (p.N < kernel.NR / 4 && p.AColStride == 1);
         int parts = p.Macs < ParallelMacs ? 1 : threads;
-        // Split along the longer side: the other operand is packed by every part, so its size is the cost.
+        // Split along the longer side: the other operand is packed by every chunk, so its size is the cost.
         bool splitRows = p.M >= p.N;
+        int length = splitRows ? p.M : p.N;
         int unit = direct ? (splitRows ? 1 : 64) : splitRows ? kernel.MR : kernel.NR;
-        int units = ((splitRows ? p.M : p.N) + unit - 1) / unit;
+        int units = (length + unit - 1) / unit;
         parts = Math.Min(parts, units);
         if (parts <= 1)
         {
             RunPart(p, kernel, direct, 0, p.M, 0, p.N);
             return;
         }
+        // A few chunks per thread, claimed as threads free up: a thread slowed by a neighbouring process
+        // takes fewer instead of holding everyone up. Chunk bounds depend on the shape alone, and no C
+        // element's arithmetic depends on the chunk it falls in, so results stay the same bit for bit.
+        int chunks = Math.Clamp(length / MinChunkLength, parts, Math.Min(units, parts * ChunksPerThread));
         var problem = p;
-        Workers.For(parts, 1, (start, end) =>
+        int next = 0;
+        Workers.For(parts, 1, (_, _) =>
         {
-            for (int part = start; part < end; part++)
+            for (int chunk; (chunk = Interlocked.Increment(ref next) - 1) < chunks;)
             {
-                int from = (int)Math.Min((long)units * part / parts * unit, splitRows ? problem.M : problem.N);
-                int to = (int)Math.Min((long)units * (part + 1) / parts * unit, splitRows ? problem.M : problem.N);
+                int from = (int)Math.Min((long)units * chunk / chunks * unit, length);
+                int to = (int)Math.Min((long)units * (chunk + 1) / chunks * unit, length);
                 if (splitRows) RunPart(problem, kernel, direct, from, to, 0, problem.N);
                 else RunPart(problem, kernel, direct, 0, problem.M, from, to);
             }
