@@ -15,6 +15,7 @@ public static class InfoCommand
             Console.WriteLine($"runtime: .NET {Environment.Version} on {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
             Console.WriteLine($"cores: {Environment.ProcessorCount}, kernel threads: {Workers.Threads}");
             Console.WriteLine($"Vector512: {Vector512.IsHardwareAccelerated}, Vector256: {Vector256.IsHardwareAccelerated}");
+            Console.WriteLine($"sgemm micro-kernel: {Gemm.KernelDescription}");
             return 0;
         });
         return command;

@@ -191,7 +191,7 @@ public class OptimizerStateTests
         // every element must still get exactly the value an isolated small update would give it.
         using var scope = DisposeScope.Enter();
         var g = new Generator(9);
-        int n = Kernels.FusedUpdate.ParallelThreshold * 2 + 13;
+        int n = CrossDistill.Engine.Kernels.FusedUpdate.ParallelThreshold * 2 + 13;
         var big = Torch.Randn(new[] { n }, g).RequiresGrad_();
         var grad = Torch.Randn(new[] { n }, g);
         int[] probes = { 0, 5, 15, 16, 17, n / 2 - 3, n / 2 + 1, n - 13, n - 1 };

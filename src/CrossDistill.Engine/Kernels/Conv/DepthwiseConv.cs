@@ -18,6 +18,7 @@ internal static unsafe class DepthwiseConv
     /// <summary>y = depthwise(x) + bias over NHWC arrays; <paramref name="bias"/> may be null.</summary>
     public static void Forward(ConvGeometry g, float* x, float* w, float* bias, float* y)
     {
+        FlopCounter.AddMultiplyAdds((long)g.OutputPixels * g.Cout * g.Taps);
         var rowsOf = TapTable.Forward(g.OH, g.H, g.KH, g.StrideH, g.PadH, g.DilationH);
         var colsOf = TapTable.Forward(g.OW, g.W, g.KW, g.StrideW, g.PadW, g.DilationW);
         var (interiorFirst, interiorEnd) = colsOf.FullRange(g.KW);
