@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics.X86;
+
 namespace CrossDistill.Engine.Kernels;
 
 /// <summary>
@@ -74,7 +76,16 @@ public static unsafe class Gemm
                 for (int claim; (claim = Interlocked.Increment(ref next) - 1) < claims;)
                 {
                     for (int i = claim * perClaim, end = Math.Min(batch, i + perClaim); i < end; i++)
+                    {
+                        // The next item's operands move towards L2 while this one computes.
+                        if (i + 1 < batch)
+                        {
+                            Prefetch(problem.A + (i + 1) * strideA, transA ? k : m, transA ? m : k, lda);
+                            Prefetch(problem.B + (i + 1) * strideB, transB ? n : k, transB ? k : n, ldb);
+                            Prefetch(problem.C + (i + 1) * strideC, m, n, ldc);
+                        }
                         Execute(problem.WithMatrices(problem.A + i * strideA, problem.B + i * strideB, problem.C + i * strideC), 1);
+                    }
                 }
             });
             return;
@@ -128,6 +139,18 @@ public static unsafe class Gemm
     {
         if (direct) GemmDirect.Run(p, rowStart, rowEnd, colStart, colEnd);
         else kernel.Run(p, rowStart, rowEnd, colStart, colEnd);
+    }
+
+    /// <summary>Prefetches a rows×cols row-major matrix into L2, but only a small one (an item of an attention-sized batch).</summary>
+    private static void Prefetch(float* matrix, int rows, int cols, long ld)
+    {
+        if (!Sse.IsSupported || (long)rows * cols > 16 * 1024) return;
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = matrix + r * ld;
+            for (int j = 0; j < cols; j += 16) Sse.Prefetch1(row + j);
+            Sse.Prefetch1(row + cols - 1);
+        }
     }
 
     private static void ScaleOnly(in GemmProblem p)
