@@ -20,8 +20,11 @@ public static unsafe class Gemm
     /// <summary>Chunks per thread a parallel product is cut into (each chunk packs the shared operand again).</summary>
     internal const int ChunksPerThread = 3;
 
-    /// <summary>Shortest chunk, in rows or columns of C, so repacking the shared operand stays a few percent.</summary>
+    /// <summary>Shortest chunk, in rows or columns of C, so repacking a cache-sized shared operand stays around a percent.</summary>
     internal const int MinChunkLength = 128;
+
+    /// <summary>A shared operand up to this size (half of L2) repacks from cache; larger ones need four times longer chunks.</summary>
+    internal const long CacheSizedFloats = 128 * 1024;
 
     /// <summary>Multiply-adds a thread claims at a time from a batch of small items.</summary>
     internal const long ClaimMacs = 256 * 1024;
@@ -120,7 +123,10 @@ public static unsafe class Gemm
         // A few chunks per thread, claimed as threads free up: a thread slowed by a neighbouring process
         // takes fewer instead of holding everyone up. Chunk bounds depend on the shape alone, and no C
         // element's arithmetic depends on the chunk it falls in, so results stay the same bit for bit.
-        int chunks = Math.Clamp(length / MinChunkLength, parts, Math.Min(units, parts * ChunksPerThread));
+        // Each chunk packs the other operand again: cheap while it is cache-sized, not once it streams from memory.
+        long sharedFloats = (long)p.K * (splitRows ? p.N : p.M);
+        int minChunk = sharedFloats <= CacheSizedFloats ? MinChunkLength : 4 * MinChunkLength;
+        int chunks = Math.Clamp(length / minChunk, parts, Math.Min(units, parts * ChunksPerThread));
         var problem = p;
         int next = 0;
         Workers.For(parts, 1, (_, _) =>
