@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics.X86;
+
 namespace CrossDistill.Engine.Kernels;
 
 /// <summary>
@@ -18,8 +20,11 @@ public static unsafe class Gemm
     /// <summary>Chunks per thread a parallel product is cut into (each chunk packs the shared operand again).</summary>
     internal const int ChunksPerThread = 3;
 
-    /// <summary>Shortest chunk, in rows or columns of C, so repacking the shared operand stays a few percent.</summary>
+    /// <summary>Shortest chunk, in rows or columns of C, so repacking a cache-sized shared operand stays around a percent.</summary>
     internal const int MinChunkLength = 128;
+
+    /// <summary>A shared operand up to this size (half of L2) repacks from cache; larger ones need four times longer chunks.</summary>
+    internal const long CacheSizedFloats = 128 * 1024;
 
     /// <summary>Multiply-adds a thread claims at a time from a batch of small items.</summary>
     internal const long ClaimMacs = 256 * 1024;
@@ -76,7 +81,16 @@ public static unsafe class Gemm
                 for (int claim; (claim = Interlocked.Increment(ref next) - 1) < claims;)
                 {
                     for (int i = claim * perClaim, end = Math.Min(batch, i + perClaim); i < end; i++)
+                    {
+                        // The next item's operands move towards L2 while this one computes.
+                        if (i + 1 < batch)
+                        {
+                            Prefetch(problem.A + (i + 1) * strideA, transA ? k : m, transA ? m : k, lda);
+                            Prefetch(problem.B + (i + 1) * strideB, transB ? n : k, transB ? k : n, ldb);
+                            Prefetch(problem.C + (i + 1) * strideC, m, n, ldc);
+                        }
                         Execute(problem.WithMatrices(problem.A + i * strideA, problem.B + i * strideB, problem.C + i * strideC), 1);
+                    }
                 }
             });
             return;
@@ -111,7 +125,10 @@ public static unsafe class Gemm
         // A few chunks per thread, claimed as threads free up: a thread slowed by a neighbouring process
         // takes fewer instead of holding everyone up. Chunk bounds depend on the shape alone, and no C
         // element's arithmetic depends on the chunk it falls in, so results stay the same bit for bit.
-        int chunks = Math.Clamp(length / MinChunkLength, parts, Math.Min(units, parts * ChunksPerThread));
+        // Each chunk packs the other operand again: cheap while it is cache-sized, not once it streams from memory.
+        long sharedFloats = (long)p.K * (splitRows ? p.N : p.M);
+        int minChunk = sharedFloats <= CacheSizedFloats ? MinChunkLength : 4 * MinChunkLength;
+        int chunks = Math.Clamp(length / minChunk, parts, Math.Min(units, parts * ChunksPerThread));
         var problem = p;
         int next = 0;
         Workers.For(parts, 1, (_, _) =>
@@ -130,6 +147,18 @@ public static unsafe class Gemm
     {
         if (direct) GemmDirect.Run(p, rowStart, rowEnd, colStart, colEnd);
         else kernel.Run(p, rowStart, rowEnd, colStart, colEnd);
+    }
+
+    /// <summary>Prefetches a rows×cols row-major matrix into L2, but only a small one (an item of an attention-sized batch).</summary>
+    private static void Prefetch(float* matrix, int rows, int cols, long ld)
+    {
+        if (!Sse.IsSupported || (long)rows * cols > 16 * 1024) return;
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = matrix + r * ld;
+            for (int j = 0; j < cols; j += 16) Sse.Prefetch1(row + j);
+            Sse.Prefetch1(row + cols - 1);
+        }
     }
 
     private static void ScaleOnly(in GemmProblem p)

@@ -35,23 +35,48 @@ internal static unsafe class GemmPacking
     private static void Pack(float* src, long lineStride, long stepStride, int lines, int width, int kc, float* dst)
     {
         int panels = lines / width;
+        int done = panels * width, rest = lines - done;
+        float* edgeSrc = src + done * lineStride, edgeDst = dst + (long)panels * width * kc;
         if (stepStride == 1)
         {
             for (int q = 0; q < panels; q++)
-                Transpose(src + q * width * lineStride, lineStride, width, kc, dst + (long)q * width * kc);
+                Transpose(src + q * width * lineStride, lineStride, width, width, kc, dst + (long)q * width * kc);
+            if (rest > 0) Transpose(edgeSrc, lineStride, rest, width, kc, edgeDst);
         }
         else if (lineStride == 1)
         {
             CopyPanels(src, stepStride, width, panels, kc, dst);
+            if (rest > 0) CopyEdge(edgeSrc, stepStride, rest, width, kc, edgeDst);
         }
         else
         {
             for (int q = 0; q < panels; q++)
                 PackEdge(src + q * width * lineStride, lineStride, stepStride, width, width, kc, dst + (long)q * width * kc);
+            if (rest > 0) PackEdge(edgeSrc, lineStride, stepStride, rest, width, kc, edgeDst);
         }
-        int done = panels * width;
-        if (done < lines)
-            PackEdge(src + done * lineStride, lineStride, stepStride, lines - done, width, kc, dst + (long)panels * width * kc);
+    }
+
+    /// <summary>A partial panel of adjacent lines: valid floats per k step, the rest of the width zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CopyEdge(float* src, long stepStride, int valid, int width, int kc, float* dst)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            PackEdge(src, 1, stepStride, valid, width, kc, dst);
+            return;
+        }
+        var indices = Vector512<int>.Indices;
+        for (int p = 0; p < kc; p++)
+        {
+            float* s = src + p * stepStride;
+            float* d = dst + (long)p * width;
+            // Full 16-float stores; past the width they spill into the next step, rewritten in turn.
+            for (int r = 0; r < width; r += 16)
+            {
+                var mask = Vector512.LessThan(indices, Vector512.Create(valid - r)).AsSingle();
+                Avx512F.MaskLoad(s + r, mask, Vector512<float>.Zero).Store(d + r);
+            }
+        }
     }
 
     /// <summary>
@@ -78,28 +103,39 @@ internal static unsafe class GemmPacking
         }
     }
 
-    /// <summary>dst[p·width + r] = src[r·stride + p]: each of the width lines is contiguous along k.</summary>
+    /// <summary>
+    /// dst[p·width + r] = src[r·stride + p] for the valid lines (each contiguous along k); lines from
+    /// valid up to width are zeros.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose(float* src, long stride, int width, int kc, float* dst)
+    private static void Transpose(float* src, long stride, int valid, int width, int kc, float* dst)
     {
         int p = 0;
         if (Avx512F.IsSupported && width % 16 == 0)
         {
             for (; p <= kc - 16; p += 16)
                 for (int r = 0; r < width; r += 16)
-                    Transpose16x16(src + r * stride + p, stride, 16, dst + (long)p * width + r, width);
+                {
+                    int rows = Math.Clamp(valid - r, 0, 16);
+                    if (rows > 0) Transpose16x16(src + r * stride + p, stride, rows, dst + (long)p * width + r, width);
+                    else
+                        for (int q = 0; q < 16; q++) Vector512<float>.Zero.Store(dst + (long)(p + q) * width + r);
+                }
         }
         else if (Avx512F.IsSupported && width < 16)
         {
-            // Rows past width are zeros; each 16-float result row spills into the next, overwritten in turn.
+            // Each 16-float result row spills into the next, which is rewritten in turn.
             for (; p <= kc - 16; p += 16)
-                Transpose16x16(src + p, stride, width, dst + (long)p * width, width);
+                Transpose16x16(src + p, stride, valid, dst + (long)p * width, width);
         }
         for (int r = 0; r < width; r++)
         {
             float* s = src + r * stride;
             float* d = dst + r;
-            for (int q = p; q < kc; q++) d[(long)q * width] = s[q];
+            if (r < valid)
+                for (int q = p; q < kc; q++) d[(long)q * width] = s[q];
+            else
+                for (int q = p; q < kc; q++) d[(long)q * width] = 0f;
         }
     }
 
