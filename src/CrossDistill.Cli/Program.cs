@@ -36,6 +36,7 @@ public static class Program
         root.Subcommands.Add(MethodsCommand.Create());
         root.Subcommands.Add(ConfigCommand.Create());
         root.Subcommands.Add(QuickstartCommand.Create());
+        root.Subcommands.Add(SweepCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;
     }

@@ -1,0 +1,45 @@
+using CrossDistill.Training.Config;
+
+namespace CrossDistill.Training.Sweeps;
+
+/// <summary>
+/// A grid of runs: every student × teacher × method × seed, from one base run config. Teachers are
+/// trained first (once per seed) from their own configs; `vanilla` students need no teacher and
+/// run once per student and seed. Each entry's `set` is a list of `key.path=value` overrides.
+/// </summary>
+public sealed class SweepConfig
+{
+    [ConfigDoc("Sweep name; runs go to <output_dir>/<name>/.")]
+    [ConfigRequired] public string Name { get; set; } = "";
+
+    public string OutputDir { get; set; } = "runs/sweeps";
+
+    [ConfigDoc("The run config every student run starts from (path relative to the sweep file).")]
+    [ConfigRequired] public string Base { get; set; } = "";
+
+    [ConfigDoc("Seeds; each cell of the grid runs once per seed.")]
+    public ulong[] Seeds { get; set; } = { 0, 1, 2 };
+
+    public List<SweepTeacher> Teachers { get; set; } = new();
+
+    public List<SweepEntry> Students { get; set; } = new();
+
+    public List<SweepEntry> Methods { get; set; } = new();
+}
+
+public sealed class SweepTeacher
+{
+    [ConfigRequired] public string Name { get; set; } = "";
+
+    [ConfigDoc("The teacher's own run config (path relative to the sweep file), trained with `vanilla`.")]
+    [ConfigRequired] public string Config { get; set; } = "";
+
+    public string[] Set { get; set; } = Array.Empty<string>();
+}
+
+public sealed class SweepEntry
+{
+    [ConfigRequired] public string Name { get; set; } = "";
+
+    public string[] Set { get; set; } = Array.Empty<string>();
+}

@@ -1,0 +1,69 @@
+using CrossDistill.Training.Config;
+using CrossDistill.Training.Runs;
+using CrossDistill.Training.Sweeps;
+
+namespace CrossDistill.Training.Tests;
+
+public class SweepTests
+{
+    private const string Teacher = """
+        name: t
+        model: { name: tiny_cnn, options: { width: 8 } }
+        dataset: { name: shapes, image_size: 32, train_subset: 64, test_subset: 64, options: { train_size: 128, test_size: 64 } }
+        method: { name: vanilla }
+        optimizer: { name: sgd, lr: 0.05 }
+        schedule: { name: constant }
+        train: { epochs: 1, batch_size: 32 }
+        """;
+
+    private const string Student = """
+        name: s
+        model: { name: tiny_cnn, options: { width: 4 } }
+        dataset: { name: shapes, image_size: 32, train_subset: 64, test_subset: 64, options: { train_size: 128, test_size: 64 } }
+        method: { name: vanilla }
+        optimizer: { name: sgd, lr: 0.05 }
+        schedule: { name: constant }
+        train: { epochs: 1, batch_size: 32 }
+        """;
+
+    [Fact]
+    public void RunsTheGridTabulatesAndSkipsFinishedRunsWhenRunAgain()
+    {
+        var folder = Directory.CreateTempSubdirectory("cd-sweep-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "teacher.yaml"), Teacher);
+            File.WriteAllText(Path.Combine(folder, "student.yaml"), Student);
+            File.WriteAllText(Path.Combine(folder, "sweep.yaml"), $$"""
+                name: grid
+                output_dir: {{Path.Combine(folder, "runs")}}
+                base: student.yaml
+                seeds: [0, 1]
+                teachers: [{ name: cnn, config: teacher.yaml }]
+                students: [{ name: small }]
+                methods: [{ name: vanilla }, { name: kd, set: ["method.params.temperature=2"] }]
+                """);
+            var (config, _) = ConfigLoader.Load<SweepConfig>(Path.Combine(folder, "sweep.yaml"));
+            var sweep = new Sweep(config, folder, _ => new NullObserver());
+            var first = sweep.Run();
+            Assert.Equal(4, first.Count); // 2 methods × 2 seeds (teachers are not rows)
+            Assert.Equal(new[] { "small_vanilla_s0", "small_kd_from_cnn_s0", "small_vanilla_s1", "small_kd_from_cnn_s1" }, first.Select(r => r.Run));
+            var md = File.ReadAllText(Path.Combine(sweep.Root, "results.md"));
+            Assert.Contains("| small | cnn | kd |", md);
+            Assert.Contains("| small | - | vanilla |", md);
+            Assert.Equal(5, File.ReadAllLines(Path.Combine(sweep.Root, "results.csv")).Length);
+
+            // A second call finds every summary.json and trains nothing.
+            var before = Directory.GetFiles(sweep.Root, "*.safetensors", SearchOption.AllDirectories).Select(File.GetLastWriteTimeUtc).ToArray();
+            var second = sweep.Run();
+            Assert.Equal(first, second);
+            Assert.Equal(before, Directory.GetFiles(sweep.Root, "*.safetensors", SearchOption.AllDirectories).Select(File.GetLastWriteTimeUtc).ToArray());
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    [Fact]
+    public void MeanStdUsesTheSampleDeviation() => Assert.Equal("50.00 ± 10.00", Sweep.MeanStd(new[] { 0.4, 0.5, 0.6 }));
+
+    private sealed class NullObserver : ITrainingObserver { }
+}
