@@ -2,7 +2,7 @@
 """Runs `crossdistill bench SUITE` and the PyTorch peer on the same cases and prints a markdown
 table of ours/peer ratios.
 
-    /usr/bin/python3 bench/compare.py gemm [--threads 2] [--quick] [--rounds 2] [--case NAME]...
+    /usr/bin/python3 bench/compare.py {gemm,train-step} [--threads 2] [--quick] [--rounds 2] [--case NAME]...
 
 Cases are interleaved: for each case, ours and the peer run back to back (alternating which goes
 first from round to round), so a neighbour's load burst hits both sides instead of one suite.
@@ -50,7 +50,7 @@ def run(command, env):
         line = line.strip()
         if line.startswith("{"):
             r = json.loads(line)
-            results[r["name"]] = r
+            results[(r["name"], r["metric"])] = r
         elif line:
             other.append(line)
     return results, other
@@ -109,27 +109,51 @@ def main():
           + (f" (removed for the peer: {', '.join(f'{k}={v}' for k, v in removed.items())})" if removed else ""))
     print(f"- load average (1/5/15 min): {started} at the start, {finished} at the end\n")
 
+    # A suite may report several metrics per case (train-step: throughput and peak_memory). The
+    # throughput gets ours / peer / ratio; any other metric is shown side by side, without a ratio.
+    metrics = []
+    for ours, peer in rounds:
+        for (_, metric) in list(ours) + list(peer):
+            if metric not in metrics:
+                metrics.append(metric)
+    metrics.sort(key=lambda m: m != "throughput")
+    units = {}
+    for ours, peer in rounds:
+        for key, r in list(ours.items()) + list(peer.items()):
+            units.setdefault(key[1], r["unit"])
+    multi = len(metrics) > 1
+
     header, rule = "| case | shape |", "| --- | --- |"
     for i in range(len(rounds)):
         tag = f" r{i + 1}" if len(rounds) > 1 else ""
-        header += f" ours{tag} | peer{tag} | ratio{tag} |"
-        rule += " ---: | ---: | ---: |"
+        for metric in metrics:
+            label = f" {units[metric]}" if multi else ""
+            if metric == "throughput":
+                header += f" ours{label}{tag} | peer{label}{tag} | ratio{tag} |"
+                rule += " ---: | ---: | ---: |"
+            else:
+                header += f" ours{label}{tag} | peer{label}{tag} |"
+                rule += " ---: | ---: |"
     print(header)
     print(rule)
-    unit = ""
     for case in cases:
-        first = rounds[0][0].get(case) or rounds[0][1].get(case)
+        first = next((side[(case, m)] for side in rounds[0] for m in metrics if (case, m) in side), None)
         if first is None:
             continue
-        unit = first["unit"]
         row = f"| {case} | {first['shape']} |"
         for ours, peer in rounds:
-            o, p = ours.get(case), peer.get(case)
-            row += f" {o['value']:.1f} |" if o else " – |"
-            row += f" {p['value']:.1f} |" if p else " – |"
-            row += f" {o['value'] / p['value']:.2f} |" if o and p and p["value"] > 0 else " – |"
+            for metric in metrics:
+                o, p = ours.get((case, metric)), peer.get((case, metric))
+                row += f" {o['value']:.1f} |" if o else " – |"
+                row += f" {p['value']:.1f} |" if p else " – |"
+                if metric == "throughput":
+                    row += f" {o['value'] / p['value']:.2f} |" if o and p and p["value"] > 0 else " – |"
         print(row)
-    print(f"\nValues in {unit}; ratio = ours / peer (above 1: CrossDistill is faster).")
+    if multi:
+        print("\n" + "; ".join(f"{m} in {units[m]}" for m in metrics)
+              + "; ratio = ours / peer throughput (above 1: CrossDistill is faster).")
+    else:
+        print(f"\nValues in {units.get(metrics[0], '') if metrics else ''}; ratio = ours / peer (above 1: CrossDistill is faster).")
     return 0
 
 

@@ -2,9 +2,11 @@
 """PyTorch peer of `crossdistill bench`: the same cases (bench/cases/*.json), the same JSON lines.
 
 Run with Debian's interpreter, which has python3-torch:
-    /usr/bin/python3 bench/peer/pytorch_bench.py gemm [--threads 2] [--quick] [--case NAME]... [--list]
+    /usr/bin/python3 bench/peer/pytorch_bench.py {gemm,train-step} [--threads 2] [--quick] [--case NAME]... [--list]
 """
 import argparse
+import ctypes
+import gc
 import json
 import os
 import statistics
@@ -75,8 +77,137 @@ def gemm_suite(quick, selected):
                "value": round(2.0 * m * n * k * batch / seconds / 1e9, 2), "unit": "GFLOP/s"}
 
 
+def train_step_settings():
+    with open(os.path.join(CASES, "train-step.json")) as f:
+        return json.load(f)
+
+
+class VitBlock(torch.nn.Module):
+    """timm's pre-norm block (LayerNorm eps 1e-6, fused qkv with bias, exact GELU, mlp 4x), as the engine's."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = torch.nn.LayerNorm(dim, eps=1e-6)
+        self.qkv = torch.nn.Linear(dim, 3 * dim)
+        self.proj = torch.nn.Linear(dim, dim)
+        self.norm2 = torch.nn.LayerNorm(dim, eps=1e-6)
+        self.fc1 = torch.nn.Linear(dim, 4 * dim)
+        self.fc2 = torch.nn.Linear(4 * dim, dim)
+
+    def forward(self, x):
+        b, n, c = x.shape
+        qkv = self.qkv(self.norm1(x)).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        # PyTorch 1.13 has no scaled_dot_product_attention: the explicit form timm also falls back to.
+        attn = (q @ k.transpose(-2, -1) * (c // self.heads) ** -0.5).softmax(dim=-1)
+        x = x + self.proj((attn @ v).transpose(1, 2).reshape(b, n, c))
+        return x + self.fc2(torch.nn.functional.gelu(self.fc1(self.norm2(x))))
+
+
+class VitTiny(torch.nn.Module):
+    """ViT-Tiny for 32x32 (patch 4, dim 192, depth 12, 3 heads, cls token, learned positions, final norm)."""
+
+    def __init__(self, classes, image_size, patch=4, dim=192, depth=12, heads=3):
+        super().__init__()
+        tokens = (image_size // patch) ** 2 + 1
+        self.patch_embed = torch.nn.Conv2d(3, dim, patch, stride=patch)
+        self.cls_token = torch.nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embed = torch.nn.Parameter(torch.randn(1, tokens, dim) * 0.02)
+        self.blocks = torch.nn.Sequential(*[VitBlock(dim, heads) for _ in range(depth)])
+        self.norm = torch.nn.LayerNorm(dim, eps=1e-6)
+        self.head = torch.nn.Linear(dim, classes)
+
+    def forward(self, x):
+        x = self.patch_embed(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embed
+        return self.head(self.norm(self.blocks(x))[:, 0])
+
+
+def train_step_model(name, classes, image_size):
+    import torchvision  # already imported by train_step_suite, before the memory baseline
+    if name == "resnet18_cifar":
+        model = torchvision.models.resnet18(num_classes=classes)
+        model.conv1 = torch.nn.Conv2d(3, 64, 3, stride=1, padding=1, bias=False)
+        model.maxpool = torch.nn.Identity()
+        return model
+    if name == "mobilenet_v2":
+        return torchvision.models.mobilenet_v2(num_classes=classes)
+    if name == "vit_tiny_p4_32":
+        return VitTiny(classes, image_size)
+    raise ValueError(f"train-step: no PyTorch peer for model {name}")
+
+
+def proc_status_kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def release_freed_memory():
+    """Hands memory glibc kept from an earlier case back to the OS, so this case's baseline is not inflated by it."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def reset_peak_rss():
+    """Resets VmHWM to the current RSS (Linux >= 4.0); returns False where that is not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def train_step_suite(quick, selected):
+    # Imported here, before any baseline is read: its ~38 MiB of code and data are not the step's memory.
+    import torchvision  # noqa: F401
+    settings = train_step_settings()
+    warmup, timed = (1, 2) if quick else (settings["warmupSteps"], settings["timedSteps"])
+    for case in settings["cases"]:
+        if selected and case["name"] not in selected:
+            continue
+        batch, size, classes = case["batch"], case["imageSize"], case["classes"]
+        torch.manual_seed(0)
+        release_freed_memory()
+        # The process's resident memory before anything of this case exists: the peak is measured from here.
+        baseline_kib = proc_status_kib("VmRSS")
+        model = train_step_model(case["model"], classes, size).train()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        images = torch.randn(batch, 3, size, size)
+        labels = torch.randint(0, classes, (batch,))
+
+        def step():
+            optimizer.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.cross_entropy(model(images), labels)
+            loss.backward()
+            optimizer.step()
+
+        for _ in range(warmup):
+            step()
+        reset_peak_rss()
+        start = time.perf_counter()
+        for _ in range(timed):
+            step()
+        seconds = time.perf_counter() - start
+        peak_kib = proc_status_kib("VmHWM") - baseline_kib
+        shape = f"{batch}x3x{size}x{size},c{classes}"
+        yield {"suite": "train-step", "name": case["name"], "shape": shape, "metric": "throughput",
+               "value": round(batch * timed / seconds, 2), "unit": "img/s"}
+        yield {"suite": "train-step", "name": case["name"], "shape": shape, "metric": "peak_memory",
+               "value": round(peak_kib / 1024.0, 2), "unit": "MiB"}
+        del model, optimizer, images, labels
+
+
 # suite name -> (case names, runner)
-SUITES = {"gemm": (lambda: [c["name"] for c in gemm_cases()], gemm_suite)}
+SUITES = {"gemm": (lambda: [c["name"] for c in gemm_cases()], gemm_suite),
+          "train-step": (lambda: [c["name"] for c in train_step_settings()["cases"]], train_step_suite)}
 
 
 def main():
