@@ -55,9 +55,11 @@ public static class Workers
         int pieces = Math.Min(_threads, Math.Max(1, count / Math.Max(grain, 1)));
         // Workers, and a second thread while the pool is busy (a data loader's prefetch), run inline.
         // A nested call from inside a piece also runs inline (Monitor is re-entrant, so check first).
+        // Either way the range is cut into the same pieces, so a kernel whose result depends on its
+        // pieces gives the same bits whether or not the pool was free.
         if (pieces <= 1 || Worker.IsWorkerThread || _insidePool || !Monitor.TryEnter(PoolInUse))
         {
-            body(0, count);
+            for (int p = 0; p < pieces; p++) body(PieceStart(count, pieces, p), PieceStart(count, pieces, p + 1));
             return;
         }
         _insidePool = true;
@@ -69,6 +71,8 @@ public static class Workers
         }
     }
 
+    private static int PieceStart(int count, int pieces, int p) => (int)((long)count * p / pieces);
+
     private static void RunPieces(int count, int pieces, Action<int, int> body)
     {
         var workers = EnsureWorkers(pieces - 1);
@@ -76,7 +80,7 @@ public static class Workers
         Exception? failure = null;
         for (int p = 1; p < pieces; p++)
         {
-            int start = (int)((long)count * p / pieces), end = (int)((long)count * (p + 1) / pieces);
+            int start = PieceStart(count, pieces, p), end = PieceStart(count, pieces, p + 1);
             workers[p - 1].Post(() =>
             {
                 try { body(start, end); }
@@ -84,7 +88,7 @@ public static class Workers
                 finally { done.Signal(); }
             });
         }
-        try { body(0, (int)(count / (long)pieces)); }
+        try { body(0, PieceStart(count, pieces, 1)); }
         finally { done.Wait(); }
         if (failure is not null) throw new AggregateException("A kernel failed on a worker thread.", failure);
     }
