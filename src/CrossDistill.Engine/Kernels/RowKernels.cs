@@ -17,76 +17,68 @@ public static unsafe class RowKernels
     private const int FoldBlock = 1024;
 
     /// <summary>The largest element; NaN if any element is NaN (torch.max semantics). n ≥ 1.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Max(float* x, int n)
-    {
-        int i = 0;
-        float m = float.NegativeInfinity;
-        if (Vector512.IsHardwareAccelerated && n >= 16)
-        {
-            var a0 = Vector512.Create(float.NegativeInfinity);
-            var a1 = a0;
-            for (; i <= n - 32; i += 32)
-            {
-                a0 = Vector512.Max(a0, Vector512.Load(x + i));
-                a1 = Vector512.Max(a1, Vector512.Load(x + i + 16));
-            }
-            for (; i <= n - 16; i += 16) a0 = Vector512.Max(a0, Vector512.Load(x + i));
-            var a = Vector512.Max(a0, a1);
-            var h = Vector256.Max(a.GetLower(), a.GetUpper());
-            m = HorizontalMax(h);
-        }
-        else if (Vector256.IsHardwareAccelerated && n >= 8)
-        {
-            var a0 = Vector256.Create(float.NegativeInfinity);
-            for (; i <= n - 8; i += 8) a0 = Vector256.Max(a0, Vector256.Load(x + i));
-            m = HorizontalMax(a0);
-        }
-        for (; i < n; i++) m = MathF.Max(m, x[i]);
-        return m;
-    }
+    public static float Max(float* x, int n) => Extreme(new MaxOfRow(), x, n);
 
     /// <summary>The smallest element; NaN if any element is NaN. n ≥ 1.</summary>
+    public static float Min(float* x, int n) => Extreme(new MinOfRow(), x, n);
+
+    /// <summary>Max or min of a row: the NaN-propagating comparison with scalar and vector bodies.</summary>
+    private interface IExtreme
+    {
+        float Identity { get; }
+        float Invoke(float a, float b);
+        Vector256<float> Invoke(Vector256<float> a, Vector256<float> b);
+        Vector512<float> Invoke(Vector512<float> a, Vector512<float> b);
+    }
+
+    private struct MaxOfRow : IExtreme
+    {
+        public float Identity => float.NegativeInfinity;
+        public float Invoke(float a, float b) => MathF.Max(a, b);
+        public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+        public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
+    }
+
+    private struct MinOfRow : IExtreme
+    {
+        public float Identity => float.PositiveInfinity;
+        public float Invoke(float a, float b) => MathF.Min(a, b);
+        public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Min(a, b);
+        public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Min(a, b);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Min(float* x, int n)
+    private static float Extreme<TOp>(TOp op, float* x, int n) where TOp : struct, IExtreme
     {
         int i = 0;
-        float m = float.PositiveInfinity;
+        float m = op.Identity;
         if (Vector512.IsHardwareAccelerated && n >= 16)
         {
-            var a0 = Vector512.Create(float.PositiveInfinity);
+            var a0 = Vector512.Create(op.Identity);
             var a1 = a0;
             for (; i <= n - 32; i += 32)
             {
-                a0 = Vector512.Min(a0, Vector512.Load(x + i));
-                a1 = Vector512.Min(a1, Vector512.Load(x + i + 16));
+                a0 = op.Invoke(a0, Vector512.Load(x + i));
+                a1 = op.Invoke(a1, Vector512.Load(x + i + 16));
             }
-            for (; i <= n - 16; i += 16) a0 = Vector512.Min(a0, Vector512.Load(x + i));
-            var a = Vector512.Min(a0, a1);
-            var h = Vector256.Min(a.GetLower(), a.GetUpper());
-            m = HorizontalMin(h);
+            for (; i <= n - 16; i += 16) a0 = op.Invoke(a0, Vector512.Load(x + i));
+            var a = op.Invoke(a0, a1);
+            m = Horizontal(op, op.Invoke(a.GetLower(), a.GetUpper()));
         }
         else if (Vector256.IsHardwareAccelerated && n >= 8)
         {
-            var a0 = Vector256.Create(float.PositiveInfinity);
-            for (; i <= n - 8; i += 8) a0 = Vector256.Min(a0, Vector256.Load(x + i));
-            m = HorizontalMin(a0);
+            var a0 = Vector256.Create(op.Identity);
+            for (; i <= n - 8; i += 8) a0 = op.Invoke(a0, Vector256.Load(x + i));
+            m = Horizontal(op, a0);
         }
-        for (; i < n; i++) m = MathF.Min(m, x[i]);
+        for (; i < n; i++) m = op.Invoke(m, x[i]);
         return m;
     }
 
-    private static float HorizontalMax(Vector256<float> v)
+    private static float Horizontal<TOp>(TOp op, Vector256<float> v) where TOp : struct, IExtreme
     {
         float m = v[0];
-        for (int k = 1; k < 8; k++) m = MathF.Max(m, v[k]);
-        return m;
-    }
-
-    private static float HorizontalMin(Vector256<float> v)
-    {
-        float m = v[0];
-        for (int k = 1; k < 8; k++) m = MathF.Min(m, v[k]);
+        for (int k = 1; k < 8; k++) m = op.Invoke(m, v[k]);
         return m;
     }
 
