@@ -63,6 +63,42 @@ public class SweepTests
     }
 
     [Fact]
+    public void ASharedTeacherIsTrainedOnceAndLabelledEntriesRunVariantsOfAMethod()
+    {
+        var folder = Directory.CreateTempSubdirectory("cd-sweep-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "teacher.yaml"), Teacher);
+            File.WriteAllText(Path.Combine(folder, "student.yaml"), Student);
+            File.WriteAllText(Path.Combine(folder, "sweep.yaml"), $$"""
+                name: grid
+                output_dir: {{Path.Combine(folder, "runs")}}
+                base: student.yaml
+                seeds: [3, 4]
+                teachers: [{ name: cnn, config: teacher.yaml, shared: true }]
+                students: [{ name: small }]
+                methods:
+                  - { name: kd_t2, method: kd, set: ["method.params.temperature=2"] }
+                  - { name: kd_t8, method: kd, set: ["method.params.temperature=8"] }
+                """);
+            var (config, _) = ConfigLoader.Load<SweepConfig>(Path.Combine(folder, "sweep.yaml"));
+            var sweep = new Sweep(config, folder, _ => new NullObserver());
+            var results = sweep.Run();
+
+            Assert.Equal(new[] { "teacher_cnn" }, Directory.GetDirectories(sweep.Root, "teacher_*").Select(Path.GetFileName));
+            Assert.Equal(new[] { "small_kd_t2_from_cnn_s3", "small_kd_t8_from_cnn_s3", "small_kd_t2_from_cnn_s4", "small_kd_t8_from_cnn_s4" }, results.Select(r => r.Run));
+            var resolved = File.ReadAllText(Path.Combine(sweep.Root, "small_kd_t8_from_cnn_s4", "config.resolved.yaml"));
+            Assert.Matches(@"method:\s+name: ""?kd""?\s", resolved);
+            Assert.Contains("temperature: 8", resolved);
+            Assert.Contains("teacher_cnn", resolved);
+            var md = File.ReadAllText(Path.Combine(sweep.Root, "results.md"));
+            Assert.Contains("| small | cnn | kd_t8 |", md);
+            Assert.Contains("| teacher_cnn |", md);
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    [Fact]
     public void MeanStdUsesTheSampleDeviation() => Assert.Equal("50.00 ± 10.00", Sweep.MeanStd(new[] { 0.4, 0.5, 0.6 }));
 
     private sealed class NullObserver : ITrainingObserver { }

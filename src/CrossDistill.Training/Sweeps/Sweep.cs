@@ -21,6 +21,7 @@ public sealed class Sweep
     private readonly SweepConfig _config;
     private readonly string _folder;
     private readonly Func<string, ITrainingObserver> _observer;
+    private readonly List<SweepResult> _teacherResults = new();
 
     public Sweep(SweepConfig config, string configFolder, Func<string, ITrainingObserver> observerFor)
     {
@@ -29,7 +30,7 @@ public sealed class Sweep
         _observer = observerFor;
         if (config.Students.Count == 0) throw new ConfigException(new[] { "students: list at least one student" });
         if (config.Methods.Count == 0) throw new ConfigException(new[] { "methods: list at least one method" });
-        if (config.Methods.Any(m => m.Name != "vanilla") && config.Teachers.Count == 0)
+        if (config.Methods.Any(m => (m.Method ?? m.Name) != "vanilla") && config.Teachers.Count == 0)
             throw new ConfigException(new[] { "teachers: methods other than vanilla need at least one teacher" });
     }
 
@@ -39,22 +40,22 @@ public sealed class Sweep
     public IReadOnlyList<SweepResult> Run(CancellationToken cancellation = default)
     {
         var results = new List<SweepResult>();
+        _teacherResults.Clear();
+        var sharedTeachers = _config.Teachers.Where(t => t.Shared)
+            .ToDictionary(t => t.Name, t => TrainTeacher(t, $"teacher_{t.Name}", Array.Empty<string>(), cancellation));
         foreach (ulong seed in _config.Seeds)
         {
-            var teacherDirs = new Dictionary<string, string>();
-            foreach (var teacher in _config.Teachers)
-            {
-                var r = RunCell($"teacher_{teacher.Name}_s{seed}", Path.Combine(_folder, teacher.Config), RunKind.Train,
-                    teacher.Set.Append($"seed={seed}"), "-", teacher.Name, "vanilla", seed, cancellation);
-                teacherDirs[teacher.Name] = Path.Combine(Root, r.Run);
-            }
+            var teacherDirs = _config.Teachers.ToDictionary(t => t.Name, t => t.Shared
+                ? sharedTeachers[t.Name]
+                : TrainTeacher(t, $"teacher_{t.Name}_s{seed}", new[] { $"seed={seed}" }, cancellation));
             foreach (var student in _config.Students)
                 foreach (var method in _config.Methods)
                 {
-                    var teachers = method.Name == "vanilla" ? new[] { "-" } : _config.Teachers.Select(t => t.Name).ToArray();
+                    string methodName = method.Method ?? method.Name;
+                    var teachers = methodName == "vanilla" ? new[] { "-" } : _config.Teachers.Select(t => t.Name).ToArray();
                     foreach (var teacher in teachers)
                     {
-                        var overrides = student.Set.Concat(method.Set).Append($"method.name={method.Name}").Append($"seed={seed}");
+                        var overrides = student.Set.Concat(method.Set).Append($"method.name={methodName}").Append($"seed={seed}");
                         if (teacher != "-") overrides = overrides.Append($"teacher.run={teacherDirs[teacher]}");
                         string run = teacher == "-" ? $"{student.Name}_{method.Name}_s{seed}" : $"{student.Name}_{method.Name}_from_{teacher}_s{seed}";
                         results.Add(RunCell(run, Path.Combine(_folder, _config.Base), teacher == "-" ? RunKind.Train : RunKind.Distill,
@@ -64,6 +65,12 @@ public sealed class Sweep
         }
         WriteTables(results);
         return results;
+    }
+
+    private string TrainTeacher(SweepTeacher teacher, string run, IEnumerable<string> overrides, CancellationToken cancellation)
+    {
+        _teacherResults.Add(RunCell(run, Path.Combine(_folder, teacher.Config), RunKind.Train, teacher.Set.Concat(overrides), "-", teacher.Name, "vanilla", 0, cancellation));
+        return Path.Combine(Root, run);
     }
 
     private SweepResult RunCell(string run, string configPath, RunKind kind, IEnumerable<string> overrides, string teacher, string student, string method, ulong seed, CancellationToken cancellation)
@@ -96,10 +103,18 @@ public sealed class Sweep
         WriteAtomically(Path.Combine(Root, "results.csv"), csv.ToString());
 
         var md = new StringBuilder($"# Sweep {_config.Name}\n\nMean ± sample standard deviation over seeds {string.Join(", ", _config.Seeds)} (test accuracy, %).\n\n");
-        md.AppendLine("| student | teacher | method | best acc | last acc | runs |");
-        md.AppendLine("| --- | --- | --- | ---: | ---: | ---: |");
+        md.AppendLine("| student | teacher | method | best acc | last acc | runs | time per run |");
+        md.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: |");
         foreach (var g in results.GroupBy(r => (r.Student, r.Teacher, r.Method)))
-            md.AppendLine($"| {g.Key.Student} | {g.Key.Teacher} | {g.Key.Method} | {MeanStd(g.Select(r => r.BestAccuracy))} | {MeanStd(g.Select(r => r.LastAccuracy))} | {g.Count()} |");
+            md.AppendLine($"| {g.Key.Student} | {g.Key.Teacher} | {g.Key.Method} | {MeanStd(g.Select(r => r.BestAccuracy))} | {MeanStd(g.Select(r => r.LastAccuracy))} | {g.Count()} | {g.Average(r => r.Seconds).ToString("F0", CultureInfo.InvariantCulture)} s |");
+        if (_teacherResults.Count > 0)
+        {
+            md.AppendLine("\nTeachers (trained with `vanilla` before the students):\n");
+            md.AppendLine("| teacher run | best acc | last acc | time |");
+            md.AppendLine("| --- | ---: | ---: | ---: |");
+            foreach (var t in _teacherResults)
+                md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {t.Run} | {100 * t.BestAccuracy:F2} | {100 * t.LastAccuracy:F2} | {t.Seconds:F0} s |"));
+        }
         WriteAtomically(Path.Combine(Root, "results.md"), md.ToString());
     }
 

@@ -4,7 +4,7 @@ namespace CrossDistill.Training.Sweeps;
 
 /// <summary>
 /// A grid of runs: every student × teacher × method × seed, from one base run config. Teachers are
-/// trained first (once per seed) from their own configs; `vanilla` students need no teacher and
+/// trained first (once per seed, or once for all seeds when shared) from their own configs; `vanilla` students need no teacher and
 /// run once per student and seed. Each entry's `set` is a list of `key.path=value` overrides.
 /// </summary>
 public sealed class SweepConfig
@@ -35,11 +35,18 @@ public sealed class SweepTeacher
     [ConfigRequired] public string Config { get; set; } = "";
 
     public string[] Set { get; set; } = Array.Empty<string>();
+
+    [ConfigDoc("Train this teacher once (with its config's own seed) and distil every seed's students from it; false: one teacher per seed.")]
+    public bool Shared { get; set; }
 }
 
 public sealed class SweepEntry
 {
+    [ConfigDoc("The entry's label in run names and tables; for methods also the method unless `method` is given.")]
     [ConfigRequired] public string Name { get; set; } = "";
+
+    [ConfigDoc("Methods only: the registered method to run when `name` is a label for a variant (e.g. an ablation of pat).")]
+    public string? Method { get; set; }
 
     public string[] Set { get; set; } = Array.Empty<string>();
 }
