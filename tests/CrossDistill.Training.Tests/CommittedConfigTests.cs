@@ -21,9 +21,19 @@ public class CommittedConfigTests
         if (tree.Get("seeds") is not null || tree.Get("base") is not null)
         {
             var sweep = ConfigBinder.Bind<SweepConfig>(tree);
-            foreach (var m in sweep.Methods) Assert.True(DistillerRegistry.Contains(m.Name), $"{relative}: unknown method {m.Name}");
+            foreach (var m in sweep.Methods) Assert.True(DistillerRegistry.Contains(m.Method ?? m.Name), $"{relative}: unknown method {m.Method ?? m.Name}");
             Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, sweep.Base)), $"{relative}: base {sweep.Base} is missing");
             foreach (var t in sweep.Teachers) Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, t.Config)), $"{relative}: teacher config {t.Config} is missing");
+            // Every cell's overrides must bind too, or a long sweep would fail half-way.
+            foreach (var student in sweep.Students)
+                foreach (var m in sweep.Methods)
+                {
+                    string methodName = m.Method ?? m.Name;
+                    var (cell, _) = ConfigLoader.Load<RunConfig>(Path.Combine(Path.GetDirectoryName(path)!, sweep.Base),
+                        student.Set.Concat(m.Set).Append($"method.name={methodName}"));
+                    Assert.True(ModelZoo.Contains(cell.Model.Name), $"{relative}: student {student.Name}: unknown model {cell.Model.Name}");
+                    DistillerRegistry.BindParams(DistillerRegistry.Get(methodName), cell.Method.Params);
+                }
             return;
         }
         var run = ConfigBinder.Bind<RunConfig>(tree);
