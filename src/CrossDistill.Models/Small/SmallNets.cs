@@ -1,5 +1,6 @@
 using CrossDistill.Engine;
 using CrossDistill.Engine.Nn;
+using CrossDistill.Models.Transformers;
 
 namespace CrossDistill.Models.Small;
 
@@ -82,7 +83,7 @@ public sealed class TinyVit : VisionModel
 {
     private readonly Conv2d _patchEmbed;
     private readonly Tensor _clsToken, _posEmbed;
-    private readonly ModuleList<VitBlock> _blocks;
+    private readonly ModuleList<EncoderBlock> _blocks;
     private readonly LayerNorm _norm;
     private readonly Linear _head;
     private readonly int _dim, _tokens;
@@ -105,8 +106,9 @@ public sealed class TinyVit : VisionModel
         _posEmbed = RegisterParameter("pos_embed", Torch.Zeros(1, _tokens, _dim));
         Init.TruncNormal_(_posEmbed, std: 0.02);
         Init.TruncNormal_(_clsToken, std: 1e-6);
-        _blocks = RegisterModule("blocks", new ModuleList<VitBlock>());
-        for (int i = 0; i < 4; i++) _blocks.Add(new VitBlock(_dim, heads, (int)Math.Round(_dim * mlpRatio), config.DropPathRate * i / 3f));
+        _blocks = RegisterModule("blocks", new ModuleList<EncoderBlock>());
+        for (int i = 0; i < 4; i++)
+            _blocks.Add(new EncoderBlock(_dim, heads, (int)Math.Round(_dim * mlpRatio), 0f, config.DropPathRate * i / 3f, WeightNaming.Timm));
         _norm = RegisterModule("norm", new LayerNorm(_dim, 1e-6f));
         _head = RegisterModule("head", new Linear(_dim, config.NumClasses));
         foreach (var (name, p) in NamedParameters())
@@ -136,45 +138,5 @@ public sealed class TinyVit : VisionModel
     {
         public PatchEmbed(int inChannels, int dim, int patch) => Proj = RegisterModule("proj", new Conv2d(inChannels, dim, patch, patch));
         public Conv2d Proj { get; }
-    }
-}
-
-/// <summary>A pre-norm transformer block: x + attn(norm1(x)), then x + mlp(norm2(x)), with timm's names.</summary>
-public sealed class VitBlock : Module<Tensor, Tensor>
-{
-    private readonly LayerNorm _norm1, _norm2;
-    private readonly Linear _qkv, _proj, _fc1, _fc2;
-    private readonly DropPath _dropPath;
-    private readonly int _heads;
-
-    public VitBlock(int dim, int heads, int hidden, float dropPath)
-    {
-        _heads = heads;
-        _norm1 = RegisterModule("norm1", new LayerNorm(dim, 1e-6f));
-        var attn = RegisterModule("attn", new Holder());
-        _qkv = attn.Add("qkv", new Linear(dim, 3 * dim));
-        _proj = attn.Add("proj", new Linear(dim, dim));
-        _norm2 = RegisterModule("norm2", new LayerNorm(dim, 1e-6f));
-        var mlp = RegisterModule("mlp", new Holder());
-        _fc1 = mlp.Add("fc1", new Linear(dim, hidden));
-        _fc2 = mlp.Add("fc2", new Linear(hidden, dim));
-        _dropPath = RegisterModule("drop_path", new DropPath(dropPath));
-    }
-
-    public override Tensor Forward(Tensor x)
-    {
-        int n = x.Shape[0], l = x.Shape[1], d = x.Shape[2], hd = d / _heads;
-        var qkv = _qkv.Forward(_norm1.Forward(x)).Reshape(n, l, 3, _heads, hd).Permute(2, 0, 3, 1, 4);
-        var attended = F.ScaledDotProductAttention(qkv.Select(0, 0), qkv.Select(0, 1), qkv.Select(0, 2));
-        var y = _proj.Forward(attended.Transpose(1, 2).Reshape(n, l, d));
-        x = x + _dropPath.Forward(y);
-        var h = _fc2.Forward(F.Gelu(_fc1.Forward(_norm2.Forward(x))));
-        return x + _dropPath.Forward(h);
-    }
-
-    /// <summary>A named group of layers with no forward of its own (timm's Attention / Mlp containers).</summary>
-    private sealed class Holder : Module
-    {
-        public T Add<T>(string name, T module) where T : Module => RegisterModule(name, module);
     }
 }

@@ -1,4 +1,5 @@
 using CrossDistill.Models;
+using CrossDistill.Models.Transformers;
 using CrossDistill.Training.Config;
 using CrossDistill.Training.Distillers;
 using CrossDistill.Training.Distillers.Losses;
@@ -133,8 +134,8 @@ public class BaselineDistillerTests
         Assert.Equal(new[] { 1f, 1f, 1f, 1f, 1f }, vit.Eps);
         var stage1 = Assert.IsType<TokenLogitBranch>(vit.Branch(1));
         Assert.Equal(1, stage1.MergeCount);
-        Assert.Equal(3, stage1.Modules().OfType<ViTBlock>().Count());
-        Assert.Single(vit.Branch(4).Modules().OfType<ViTBlock>());
+        Assert.Equal(3, stage1.Modules().OfType<EncoderBlock>().Count());
+        Assert.Single(vit.Branch(4).Modules().OfType<EncoderBlock>());
 
         Assert.Contains("eps", Assert.Throws<ArgumentException>(() => new OFA(TestSetup.Of(Map(), Map()), new OFA.Params { Eps = new[] { 1f, 1f } })).Message);
         Assert.Contains("stages", Assert.Throws<ArgumentException>(() => new OFA(TestSetup.Of(Map(), Map()), new OFA.Params { Stages = new[] { 0, 2 } })).Message);

@@ -1,5 +1,6 @@
 using CrossDistill.Engine.Nn;
 using CrossDistill.Models;
+using CrossDistill.Models.Transformers;
 using CrossDistill.Training.Distillers.Modules;
 
 namespace CrossDistill.Training.Tests.Baselines;
@@ -38,7 +39,7 @@ public sealed class TinyTokenNet : VisionModel
 {
     private readonly Conv2d _patchEmbed;
     private readonly Tensor _clsToken;
-    private readonly ModuleList<ViTBlock> _blocks;
+    private readonly ModuleList<EncoderBlock> _blocks;
     private readonly LayerNorm _norm;
     private readonly Linear _head;
     private readonly int _dim;
@@ -48,7 +49,7 @@ public sealed class TinyTokenNet : VisionModel
         _dim = dim;
         _patchEmbed = RegisterModule("patch_embed", new Conv2d(3, dim, 4, 4));
         _clsToken = RegisterParameter("cls_token", (Torch.Randn(new[] { 1, 1, dim }) * 0.02f).Detach());
-        _blocks = RegisterModule("blocks", new ModuleList<ViTBlock>(Enumerable.Range(0, 4).Select(_ => new ViTBlock(dim, 4))));
+        _blocks = RegisterModule("blocks", new ModuleList<EncoderBlock>(Enumerable.Range(0, 4).Select(_ => new EncoderBlock(dim, 4, 4 * dim, 0f, 0f, WeightNaming.Timm, layerNormEps: 1e-5f, qkvBias: false))));
         _norm = RegisterModule("norm", new LayerNorm(dim));
         _head = RegisterModule("head", new Linear(dim, numClasses));
     }

@@ -1,5 +1,6 @@
 using CrossDistill.Engine.Nn;
 using CrossDistill.Models;
+using CrossDistill.Models.Transformers;
 using CrossDistill.Training.Distillers.PatModules;
 
 namespace CrossDistill.Training.Tests.Pat;
@@ -49,7 +50,7 @@ internal sealed class TinyVit : VisionModel
     private readonly Conv2d _patchEmbed;
     private readonly Tensor _clsToken;
     private readonly Tensor _posEmbed;
-    private readonly ModuleList<VitBlock> _blocks;
+    private readonly ModuleList<EncoderBlock> _blocks;
     private readonly LayerNorm _norm;
     private readonly Linear _head;
     private readonly int _dim;
@@ -61,7 +62,7 @@ internal sealed class TinyVit : VisionModel
         _patchEmbed = RegisterModule("patch_embed", new Conv2d(3, dim, patch, stride: patch));
         _clsToken = RegisterParameter("cls_token", Torch.Randn(new[] { 1, 1, dim }) * 0.5f);
         _posEmbed = RegisterParameter("pos_embed", Torch.Randn(new[] { 1, patches + 1, dim }) * 0.1f);
-        _blocks = RegisterModule("blocks", new ModuleList<VitBlock>(Enumerable.Range(0, 4).Select(_ => new VitBlock(dim, heads))));
+        _blocks = RegisterModule("blocks", new ModuleList<EncoderBlock>(Enumerable.Range(0, 4).Select(_ => new EncoderBlock(dim, heads, 2 * dim, 0f, 0f, WeightNaming.Timm, layerNormEps: 1e-5f))));
         _norm = RegisterModule("norm", new LayerNorm(dim));
         _head = RegisterModule("head", new Linear(dim, classes));
         var spec = new TokenSpec(patches + 1, dim, 1);
@@ -85,61 +86,6 @@ internal sealed class TinyVit : VisionModel
     public override Tensor Head(Tensor lastFeature) => _head.Forward(_norm.Forward(lastFeature).Select(1, 0));
 }
 
-internal sealed class VitBlock : Module<Tensor, Tensor>
-{
-    private readonly LayerNorm _norm1, _norm2;
-    private readonly VitAttention _attn;
-    private readonly VitMlp _mlp;
-
-    public VitBlock(int dim, int heads)
-    {
-        _norm1 = RegisterModule("norm1", new LayerNorm(dim));
-        _attn = RegisterModule("attn", new VitAttention(dim, heads));
-        _norm2 = RegisterModule("norm2", new LayerNorm(dim));
-        _mlp = RegisterModule("mlp", new VitMlp(dim));
-    }
-
-    public override Tensor Forward(Tensor x)
-    {
-        x += _attn.Forward(_norm1.Forward(x));
-        return x + _mlp.Forward(_norm2.Forward(x));
-    }
-}
-
-internal sealed class VitAttention : Module<Tensor, Tensor>
-{
-    private readonly Linear _qkv, _proj;
-    private readonly int _heads;
-
-    public VitAttention(int dim, int heads)
-    {
-        _heads = heads;
-        _qkv = RegisterModule("qkv", new Linear(dim, 3 * dim));
-        _proj = RegisterModule("proj", new Linear(dim, dim));
-    }
-
-    public override Tensor Forward(Tensor x)
-    {
-        int b = x.Shape[0], n = x.Shape[1], d = x.Shape[2];
-        var qkv = _qkv.Forward(x).Reshape(b, n, 3, _heads, d / _heads).Permute(2, 0, 3, 1, 4);
-        var attended = F.ScaledDotProductAttention(qkv.Select(0, 0), qkv.Select(0, 1), qkv.Select(0, 2));
-        return _proj.Forward(attended.Transpose(1, 2).Reshape(b, n, d));
-    }
-}
-
-internal sealed class VitMlp : Module<Tensor, Tensor>
-{
-    private readonly Linear _fc1, _fc2;
-
-    public VitMlp(int dim)
-    {
-        _fc1 = RegisterModule("fc1", new Linear(dim, 2 * dim));
-        _fc2 = RegisterModule("fc2", new Linear(2 * dim, dim));
-    }
-
-    public override Tensor Forward(Tensor x) => _fc2.Forward(F.Gelu(_fc1.Forward(x)));
-}
-
 /// <summary>
 /// A Swin-like token model without class tokens: (image/2)² tokens of width dim after a 2×2 patch
 /// embedding, patch merging (2×2 neighbours → LayerNorm → Linear 4C→2C) between stages and a
@@ -152,7 +98,7 @@ internal sealed class TinySwin : VisionModel
 {
     private readonly Conv2d _patchEmbed;
     private readonly ModuleList<Module<Tensor, Tensor>> _merges;
-    private readonly ModuleList<VitMlp> _stages;
+    private readonly ModuleList<FeedForward> _stages;
     private readonly Linear _head;
     private readonly int[] _sides;
     private readonly int[] _dims;
@@ -166,7 +112,7 @@ internal sealed class TinySwin : VisionModel
         _patchEmbed = RegisterModule("patch_embed", new Conv2d(3, dim, 2, stride: 2));
         _merges = RegisterModule("merges", new ModuleList<Module<Tensor, Tensor>>(Enumerable.Range(1, 3).Select(i => (Module<Tensor, Tensor>)new Sequential(
             new LayerNorm(4 * _dims[i - 1]), new Linear(4 * _dims[i - 1], _dims[i], bias: false)))));
-        _stages = RegisterModule("stages", new ModuleList<VitMlp>(_dims.Select(d => new VitMlp(d))));
+        _stages = RegisterModule("stages", new ModuleList<FeedForward>(_dims.Select(d => new FeedForward(d, 2 * d, 0f, WeightNaming.Timm))));
         _head = RegisterModule("head", new Linear(_dims[^1], classes));
         FeatureSpec Tokens(int i) => new TokenSpec(_sides[i] * _sides[i], _dims[i]);
         StageInputSpecs = Enumerable.Range(0, 4).Select(Tokens).ToArray();

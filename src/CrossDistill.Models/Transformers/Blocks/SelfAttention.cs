@@ -16,10 +16,10 @@ public sealed class SelfAttention : Module<Tensor, Tensor>
     public int NumHeads { get; }
     public float DropRate { get; }
     public Tensor QkvWeight { get; }
-    public Tensor QkvBias { get; }
+    public Tensor? QkvBias { get; }
     public Linear Proj { get; }
 
-    public SelfAttention(int dim, int numHeads, float dropRate, WeightNaming naming)
+    public SelfAttention(int dim, int numHeads, float dropRate, WeightNaming naming, bool qkvBias = true)
     {
         if (numHeads < 1 || dim % numHeads != 0)
             throw new ArgumentException($"SelfAttention: embed dim {dim} is not divisible by {numHeads} heads.");
@@ -27,13 +27,14 @@ public sealed class SelfAttention : Module<Tensor, Tensor>
         Proj = new Linear(dim, dim);
         if (naming == WeightNaming.Timm)
         {
-            var qkv = RegisterModule("qkv", new Linear(dim, 3 * dim));
+            var qkv = RegisterModule("qkv", new Linear(dim, 3 * dim, qkvBias));
             QkvWeight = qkv.Weight;
-            QkvBias = qkv.Bias!;
+            QkvBias = qkv.Bias;
             RegisterModule("proj", Proj);
         }
         else
         {
+            if (!qkvBias) throw new ArgumentException("SelfAttention: torchvision's attention always has in_proj_bias; qkv_bias = false needs timm naming.");
             QkvWeight = RegisterParameter("in_proj_weight", Torch.Empty(3 * dim, dim));
             QkvBias = RegisterParameter("in_proj_bias", Torch.Zeros(3 * dim));
             Init.XavierUniform_(QkvWeight);

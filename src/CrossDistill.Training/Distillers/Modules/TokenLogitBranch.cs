@@ -1,5 +1,6 @@
 using CrossDistill.Engine;
 using CrossDistill.Engine.Nn;
+using CrossDistill.Models.Transformers;
 using CrossDistill.Models;
 
 namespace CrossDistill.Training.Distillers.Modules;
@@ -20,7 +21,7 @@ public sealed class TokenLogitBranch : Module<Tensor, Tensor>
 {
     private readonly ModuleList<PatchMerging>? _merge;
     private readonly Linear? _tokenProj;
-    private readonly ModuleList<ViTBlock> _blocks;
+    private readonly ModuleList<EncoderBlock> _blocks;
     private readonly Linear _head;
 
     /// <param name="stage">1-based stage (1 … 4) the feature comes from.</param>
@@ -48,7 +49,7 @@ public sealed class TokenLogitBranch : Module<Tensor, Tensor>
         }
         if (feature.Dim != featureDim && (MergeCount == 0 || feature.PrefixTokens > 0))
             _tokenProj = RegisterModule("token_proj", new Linear(feature.Dim, featureDim));
-        _blocks = RegisterModule("blocks", new ModuleList<ViTBlock>(Enumerable.Range(0, Math.Max(4 - stage, 1)).Select(_ => new ViTBlock(featureDim, numHeads))));
+        _blocks = RegisterModule("blocks", new ModuleList<EncoderBlock>(Enumerable.Range(0, Math.Max(4 - stage, 1)).Select(_ => new EncoderBlock(featureDim, numHeads, 4 * featureDim, 0f, 0f, WeightNaming.Timm, layerNormEps: 1e-5f, qkvBias: false))));
         _head = RegisterModule("head", new Linear(featureDim, numClasses));
     }
 
