@@ -2,7 +2,7 @@
 """PyTorch peer of `crossdistill bench`: the same cases (bench/cases/*.json), the same JSON lines.
 
 Run with Debian's interpreter, which has python3-torch:
-    /usr/bin/python3 bench/peer/pytorch_bench.py {gemm,train-step} [--threads 2] [--quick] [--case NAME]... [--list]
+    /usr/bin/python3 bench/peer/pytorch_bench.py {gemm,conv,ops,train-step} [--threads 2] [--quick] [--case NAME]... [--list]
 """
 import argparse
 import ctypes
@@ -75,6 +75,66 @@ def gemm_suite(quick, selected):
         seconds = median_seconds(fn, quick)
         yield {"suite": "gemm", "name": case["name"], "shape": gemm_shape(case), "metric": "throughput",
                "value": round(2.0 * m * n * k * batch / seconds / 1e9, 2), "unit": "GFLOP/s"}
+
+
+def conv_cases():
+    with open(os.path.join(CASES, "conv.json")) as f:
+        return json.load(f)["cases"]
+
+
+def conv_shape(case):
+    shape = (f"{case['n']}x{case['cin']}x{case['size']}x{case['size']},o{case['cout']},k{case['kernel']},"
+             f"s{case['stride']},p{case['padding']}")
+    if case.get("groups", 1) > 1:
+        shape += f",g{case['groups']}"
+    if case.get("bias", False):
+        shape += ",bias"
+    if case.get("input", "channels_last") == "nchw":
+        shape += ",nchw"
+    return shape
+
+
+def retained_backward(output, inputs, grad_output):
+    """One backward of a retained graph through autograd.grad: only `inputs`' gradients are computed."""
+    return lambda: torch.autograd.grad(output, inputs, grad_output, retain_graph=True)
+
+
+def conv_suite(quick, selected):
+    """Forward, grad wrt input and grad wrt weight of one conv, as a channels_last model runs it."""
+    gen = torch.Generator().manual_seed(0)
+    cl = torch.channels_last
+    for case in conv_cases():
+        if selected and case["name"] not in selected:
+            continue
+        n, cin, size, cout, k = case["n"], case["cin"], case["size"], case["cout"], case["kernel"]
+        stride, padding, groups = case["stride"], case["padding"], case.get("groups", 1)
+        out = (size + 2 * padding - k) // stride + 1
+        flops = 2.0 * n * cout * out * out * (cin // groups) * k * k
+        image = torch.randn(n, cin, size, size, generator=gen)
+        # A stem reads the NCHW image batch; every later layer gets a channels-last activation.
+        x = image if case.get("input", "channels_last") == "nchw" else image.contiguous(memory_format=cl)
+        # model.to(memory_format=channels_last) stores 4-d weights channels-last, so PyTorch picks its channels-last kernels.
+        weight = (torch.randn(cout, cin // groups, k, k, generator=gen) * 0.1).contiguous(memory_format=cl)
+        bias = torch.randn(cout, generator=gen) if case.get("bias", False) else None
+        grad_output = torch.randn(n, cout, out, out, generator=gen).contiguous(memory_format=cl)
+        conv = lambda a, w: torch.nn.functional.conv2d(a, w, bias, stride, padding, 1, groups)
+
+        def forward():
+            with torch.no_grad():
+                conv(x, weight)
+
+        x_req = x.detach().requires_grad_(True)
+        y_x = conv(x_req, weight)
+        w_req = weight.detach().requires_grad_(True)
+        y_w = conv(x, w_req)
+        timings = [("forward", median_seconds(forward, quick)),
+                   ("backward_input", median_seconds(retained_backward(y_x, x_req, grad_output), quick)),
+                   ("backward_weight", median_seconds(retained_backward(y_w, w_req, grad_output), quick))]
+        for metric, seconds in timings:
+            common = {"suite": "conv", "name": case["name"], "shape": conv_shape(case)}
+            yield dict(common, metric=metric, value=round(flops / seconds / 1e9, 2), unit="GFLOP/s")
+            yield dict(common, metric=metric + "_ms", value=round(seconds * 1e3, 2), unit="ms")
+        del y_x, y_w
 
 
 def train_step_settings():
@@ -207,6 +267,7 @@ def train_step_suite(quick, selected):
 
 # suite name -> (case names, runner)
 SUITES = {"gemm": (lambda: [c["name"] for c in gemm_cases()], gemm_suite),
+          "conv": (lambda: [c["name"] for c in conv_cases()], conv_suite),
           "train-step": (lambda: [c["name"] for c in train_step_settings()["cases"]], train_step_suite)}
 
 
