@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -12,7 +13,10 @@ public sealed record BenchResult(
     [property: JsonPropertyName("value")] double Value,
     [property: JsonPropertyName("unit")] string Unit)
 {
-    public string ToJson() => JsonSerializer.Serialize(this with { Value = Math.Round(Value, 2) });
+    // Relaxed escaping keeps shapes such as "64x65x192+1x65x192" readable (the default writes + as \u002B); nothing here is embedded in HTML.
+    private static readonly JsonSerializerOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public string ToJson() => JsonSerializer.Serialize(this with { Value = Math.Round(Value, 2) }, Options);
 }
 
 /// <summary>Settings shared by every suite.</summary>
