@@ -61,6 +61,11 @@ LABELS = {"forward": "fwd", "backward_input": "bwd-input", "backward_weight": "b
           "backward": "bwd", "forward_backward": "fwd+bwd", "step": "step"}
 
 
+def number(value):
+    """One decimal, or three significant digits below 1 (a tiny op's GB/s)."""
+    return f"{value:.1f}" if value == 0 or abs(value) >= 1 else f"{value:.3g}"
+
+
 def is_speed(unit):
     """A rate (GFLOP/s, GB/s, img/s): higher is better, and ours / peer is the ratio to report."""
     return unit.endswith("/s")
@@ -93,8 +98,8 @@ def print_table(cases, rounds, show_ms):
 
     def cells(ours, peer, case, metric):
         o, p = ours.get((case, metric)), peer.get((case, metric))
-        row = f" {o['value']:.1f} |" if o else " – |"
-        row += f" {p['value']:.1f} |" if p else " – |"
+        row = f" {number(o['value'])} |" if o else " – |"
+        row += f" {number(p['value'])} |" if p else " – |"
         if is_speed(units[metric]):
             row += f" {o['value'] / p['value']:.2f} |" if o and p and p["value"] > 0 else " – |"
         return row
@@ -118,7 +123,9 @@ def print_table(cases, rounds, show_ms):
                 continue
             print(f"| {case} | {shape} |" + "".join(cells(ours, peer, case, m) for ours, peer in rounds for m in metrics))
     else:
-        header, rule = "| case | pass | shape | unit |", "| --- | --- | --- | --- |"
+        unit_column = len({units[m] for m in metrics}) > 1
+        header = "| case | pass | shape |" + (" unit |" if unit_column else "")
+        rule = "| --- | --- | --- |" + (" --- |" if unit_column else "")
         for i in range(len(rounds)):
             tag = f" r{i + 1}" if len(rounds) > 1 else ""
             header += f" ours{tag} | peer{tag} | ratio{tag} |"
@@ -128,7 +135,7 @@ def print_table(cases, rounds, show_ms):
         for case in cases:
             shape = shape_of(case)
             for metric in per_case.get(case, []):
-                row = f"| {case} | {LABELS.get(metric, metric)} | {shape} | {units[metric]} |"
+                row = f"| {case} | {LABELS.get(metric, metric)} | {shape} |" + (f" {units[metric]} |" if unit_column else "")
                 for ours, peer in rounds:
                     row += cells(ours, peer, case, metric) + ("" if is_speed(units[metric]) else " – |")
                 print(row)
