@@ -2,7 +2,7 @@
 """Runs `crossdistill bench SUITE` and the PyTorch peer on the same cases and prints a markdown
 table of ours/peer ratios.
 
-    /usr/bin/python3 bench/compare.py {gemm,train-step} [--threads 2] [--quick] [--rounds 2] [--case NAME]...
+    /usr/bin/python3 bench/compare.py {gemm,conv,ops,train-step} [--threads 2] [--quick] [--rounds 2] [--case NAME]...
 
 Cases are interleaved: for each case, ours and the peer run back to back (alternating which goes
 first from round to round), so a neighbour's load burst hits both sides instead of one suite.
@@ -56,6 +56,97 @@ def run(command, env):
     return results, other
 
 
+# Short column labels for the speed metrics of the conv and ops suites.
+LABELS = {"forward": "fwd", "backward_input": "bwd-input", "backward_weight": "bwd-weight",
+          "backward": "bwd", "forward_backward": "fwd+bwd", "step": "step"}
+
+
+def number(value):
+    """One decimal, or three significant digits below 1 (a tiny op's GB/s)."""
+    return f"{value:.1f}" if value == 0 or abs(value) >= 1 else f"{value:.3g}"
+
+
+def is_speed(unit):
+    """A rate (GFLOP/s, GB/s, img/s): higher is better, and ours / peer is the ratio to report."""
+    return unit.endswith("/s")
+
+
+def print_table(cases, rounds, show_ms):
+    """
+    One column group per metric and round: a speed metric gets ours / peer / ratio, anything else
+    (train-step's peak_memory) ours / peer. The *_ms metrics repeat a speed metric as a time and are
+    left out unless show_ms. When every case reports the same metrics the table is wide (one row per
+    case); otherwise (the ops suite: forward and backward for some, one step for others) it has one
+    row per case and metric.
+    """
+    units, per_case = {}, {}
+    for ours, peer in rounds:
+        for (name, metric), r in list(ours.items()) + list(peer.items()):
+            if r["unit"] == "ms" and not show_ms:
+                continue
+            units.setdefault(metric, r["unit"])
+            if metric not in per_case.setdefault(name, []):
+                per_case[name].append(metric)
+    metrics = []
+    for case in cases:
+        for metric in per_case.get(case, []):
+            if metric not in metrics:
+                metrics.append(metric)
+    metrics.sort(key=lambda m: not is_speed(units[m]))
+    wide = all(per_case.get(case) is None or set(per_case[case]) == set(metrics) for case in cases)
+    distinct_units = len({units[m] for m in metrics}) == len(metrics)
+
+    def cells(ours, peer, case, metric):
+        o, p = ours.get((case, metric)), peer.get((case, metric))
+        row = f" {number(o['value'])} |" if o else " – |"
+        row += f" {number(p['value'])} |" if p else " – |"
+        if is_speed(units[metric]):
+            row += f" {o['value'] / p['value']:.2f} |" if o and p and p["value"] > 0 else " – |"
+        return row
+
+    def shape_of(case):
+        return next((side[(case, m)]["shape"] for side in rounds[0] for m in metrics if (case, m) in side), None)
+
+    if wide:
+        header, rule = "| case | shape |", "| --- | --- |"
+        for i in range(len(rounds)):
+            tag = f" r{i + 1}" if len(rounds) > 1 else ""
+            for metric in metrics:
+                label = "" if len(metrics) == 1 else f" {units[metric] if distinct_units else LABELS.get(metric, metric)}"
+                header += f" ours{label}{tag} | peer{label}{tag} |" + (f" ratio{label if not distinct_units else ''}{tag} |" if is_speed(units[metric]) else "")
+                rule += " ---: | ---: |" + (" ---: |" if is_speed(units[metric]) else "")
+        print(header)
+        print(rule)
+        for case in cases:
+            shape = shape_of(case)
+            if shape is None:
+                continue
+            print(f"| {case} | {shape} |" + "".join(cells(ours, peer, case, m) for ours, peer in rounds for m in metrics))
+    else:
+        unit_column = len({units[m] for m in metrics}) > 1
+        header = "| case | pass | shape |" + (" unit |" if unit_column else "")
+        rule = "| --- | --- | --- |" + (" --- |" if unit_column else "")
+        for i in range(len(rounds)):
+            tag = f" r{i + 1}" if len(rounds) > 1 else ""
+            header += f" ours{tag} | peer{tag} | ratio{tag} |"
+            rule += " ---: | ---: | ---: |"
+        print(header)
+        print(rule)
+        for case in cases:
+            shape = shape_of(case)
+            for metric in per_case.get(case, []):
+                row = f"| {case} | {LABELS.get(metric, metric)} | {shape} |" + (f" {units[metric]} |" if unit_column else "")
+                for ours, peer in rounds:
+                    row += cells(ours, peer, case, metric) + ("" if is_speed(units[metric]) else " – |")
+                print(row)
+    if len(metrics) > 1 and distinct_units:
+        print("\n" + "; ".join(f"{m} in {units[m]}" for m in metrics)
+              + "; ratio = ours / peer throughput (above 1: CrossDistill is faster).")
+    else:
+        unit_text = ", ".join(sorted({units[m] for m in metrics}))
+        print(f"\nValues in {unit_text}; ratio = ours / peer (above 1: CrossDistill is faster).")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("suite")
@@ -63,6 +154,7 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--case", action="append", default=[], help="compare only this case (repeatable)")
+    parser.add_argument("--ms", action="store_true", help="also show the *_ms metrics (times of the speed metrics)")
     args = parser.parse_args()
 
     flags = ["--threads", str(args.threads)] + (["--quick"] if args.quick else [])
@@ -103,57 +195,14 @@ def main():
     command = ["/usr/bin/python3 bench/compare.py", args.suite] + flags
     command += [f"--rounds {args.rounds}"] if args.rounds > 1 else []
     command += [f"--case {c}" for c in args.case]
+    command += ["--ms"] if args.ms else []
     print(f"- command: `{' '.join(command)}`")
     print(f"- threads: {args.threads} (ours: engine workers; peer: torch.set_num_threads)")
     print(f"- peer OpenBLAS core: {core}"
           + (f" (removed for the peer: {', '.join(f'{k}={v}' for k, v in removed.items())})" if removed else ""))
     print(f"- load average (1/5/15 min): {started} at the start, {finished} at the end\n")
 
-    # A suite may report several metrics per case (train-step: throughput and peak_memory). The
-    # throughput gets ours / peer / ratio; any other metric is shown side by side, without a ratio.
-    metrics = []
-    for ours, peer in rounds:
-        for (_, metric) in list(ours) + list(peer):
-            if metric not in metrics:
-                metrics.append(metric)
-    metrics.sort(key=lambda m: m != "throughput")
-    units = {}
-    for ours, peer in rounds:
-        for key, r in list(ours.items()) + list(peer.items()):
-            units.setdefault(key[1], r["unit"])
-    multi = len(metrics) > 1
-
-    header, rule = "| case | shape |", "| --- | --- |"
-    for i in range(len(rounds)):
-        tag = f" r{i + 1}" if len(rounds) > 1 else ""
-        for metric in metrics:
-            label = f" {units[metric]}" if multi else ""
-            if metric == "throughput":
-                header += f" ours{label}{tag} | peer{label}{tag} | ratio{tag} |"
-                rule += " ---: | ---: | ---: |"
-            else:
-                header += f" ours{label}{tag} | peer{label}{tag} |"
-                rule += " ---: | ---: |"
-    print(header)
-    print(rule)
-    for case in cases:
-        first = next((side[(case, m)] for side in rounds[0] for m in metrics if (case, m) in side), None)
-        if first is None:
-            continue
-        row = f"| {case} | {first['shape']} |"
-        for ours, peer in rounds:
-            for metric in metrics:
-                o, p = ours.get((case, metric)), peer.get((case, metric))
-                row += f" {o['value']:.1f} |" if o else " – |"
-                row += f" {p['value']:.1f} |" if p else " – |"
-                if metric == "throughput":
-                    row += f" {o['value'] / p['value']:.2f} |" if o and p and p["value"] > 0 else " – |"
-        print(row)
-    if multi:
-        print("\n" + "; ".join(f"{m} in {units[m]}" for m in metrics)
-              + "; ratio = ours / peer throughput (above 1: CrossDistill is faster).")
-    else:
-        print(f"\nValues in {units.get(metrics[0], '') if metrics else ''}; ratio = ours / peer (above 1: CrossDistill is faster).")
+    print_table(cases, rounds, show_ms=args.ms)
     return 0
 
 

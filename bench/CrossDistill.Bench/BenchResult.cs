@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -12,7 +13,17 @@ public sealed record BenchResult(
     [property: JsonPropertyName("value")] double Value,
     [property: JsonPropertyName("unit")] string Unit)
 {
-    public string ToJson() => JsonSerializer.Serialize(this with { Value = Math.Round(Value, 2) });
+    // Relaxed escaping keeps shapes such as "64x65x192+1x65x192" readable (the default writes + as \u002B); nothing here is embedded in HTML.
+    private static readonly JsonSerializerOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public string ToJson() => JsonSerializer.Serialize(this with { Value = Rounded(Value) }, Options);
+
+    /// <summary>Two decimals, but three significant digits below 1 (a tiny op's GB/s would otherwise print as 0); pytorch_bench.py rounds the same way.</summary>
+    public static double Rounded(double value)
+    {
+        if (value == 0 || Math.Abs(value) >= 1 || !double.IsFinite(value)) return Math.Round(value, 2);
+        return Math.Round(value, Math.Clamp(2 - (int)Math.Floor(Math.Log10(Math.Abs(value))), 2, 15));
+    }
 }
 
 /// <summary>Settings shared by every suite.</summary>

@@ -2,12 +2,13 @@
 """PyTorch peer of `crossdistill bench`: the same cases (bench/cases/*.json), the same JSON lines.
 
 Run with Debian's interpreter, which has python3-torch:
-    /usr/bin/python3 bench/peer/pytorch_bench.py {gemm,train-step} [--threads 2] [--quick] [--case NAME]... [--list]
+    /usr/bin/python3 bench/peer/pytorch_bench.py {gemm,conv,ops,train-step} [--threads 2] [--quick] [--case NAME]... [--list]
 """
 import argparse
 import ctypes
 import gc
 import json
+import math
 import os
 import statistics
 import sys
@@ -35,6 +36,13 @@ def median_seconds(fn, quick):
             fn()
         times.append((time.perf_counter() - t0) / reps)
     return statistics.median(times)
+
+
+def rounded(value):
+    """Two decimals, but three significant digits below 1 (a tiny op's GB/s would otherwise print as 0.0); as BenchResult.ToJson."""
+    if value == 0 or abs(value) >= 1:
+        return round(value, 2)
+    return round(value, max(2, 2 - int(math.floor(math.log10(abs(value))))))
 
 
 def gemm_shape(case):
@@ -75,6 +83,182 @@ def gemm_suite(quick, selected):
         seconds = median_seconds(fn, quick)
         yield {"suite": "gemm", "name": case["name"], "shape": gemm_shape(case), "metric": "throughput",
                "value": round(2.0 * m * n * k * batch / seconds / 1e9, 2), "unit": "GFLOP/s"}
+
+
+def conv_cases():
+    with open(os.path.join(CASES, "conv.json")) as f:
+        return json.load(f)["cases"]
+
+
+def conv_shape(case):
+    shape = (f"{case['n']}x{case['cin']}x{case['size']}x{case['size']},o{case['cout']},k{case['kernel']},"
+             f"s{case['stride']},p{case['padding']}")
+    if case.get("groups", 1) > 1:
+        shape += f",g{case['groups']}"
+    if case.get("bias", False):
+        shape += ",bias"
+    if case.get("input", "channels_last") == "nchw":
+        shape += ",nchw"
+    return shape
+
+
+def retained_backward(output, inputs, grad_output):
+    """One backward of a retained graph through autograd.grad: only `inputs`' gradients are computed."""
+    return lambda: torch.autograd.grad(output, inputs, grad_output, retain_graph=True)
+
+
+def conv_suite(quick, selected):
+    """Forward, grad wrt input and grad wrt weight of one conv, as a channels_last model runs it."""
+    gen = torch.Generator().manual_seed(0)
+    cl = torch.channels_last
+    for case in conv_cases():
+        if selected and case["name"] not in selected:
+            continue
+        n, cin, size, cout, k = case["n"], case["cin"], case["size"], case["cout"], case["kernel"]
+        stride, padding, groups = case["stride"], case["padding"], case.get("groups", 1)
+        out = (size + 2 * padding - k) // stride + 1
+        flops = 2.0 * n * cout * out * out * (cin // groups) * k * k
+        image = torch.randn(n, cin, size, size, generator=gen)
+        # A stem reads the NCHW image batch; every later layer gets a channels-last activation.
+        x = image if case.get("input", "channels_last") == "nchw" else image.contiguous(memory_format=cl)
+        # model.to(memory_format=channels_last) stores 4-d weights channels-last, so PyTorch picks its channels-last kernels.
+        weight = (torch.randn(cout, cin // groups, k, k, generator=gen) * 0.1).contiguous(memory_format=cl)
+        bias = torch.randn(cout, generator=gen) if case.get("bias", False) else None
+        grad_output = torch.randn(n, cout, out, out, generator=gen).contiguous(memory_format=cl)
+        conv = lambda a, w: torch.nn.functional.conv2d(a, w, bias, stride, padding, 1, groups)
+
+        def forward():
+            with torch.no_grad():
+                conv(x, weight)
+
+        x_req = x.detach().requires_grad_(True)
+        y_x = conv(x_req, weight)
+        w_req = weight.detach().requires_grad_(True)
+        y_w = conv(x, w_req)
+        timings = [("forward", median_seconds(forward, quick)),
+                   ("backward_input", median_seconds(retained_backward(y_x, x_req, grad_output), quick)),
+                   ("backward_weight", median_seconds(retained_backward(y_w, w_req, grad_output), quick))]
+        for metric, seconds in timings:
+            common = {"suite": "conv", "name": case["name"], "shape": conv_shape(case)}
+            yield dict(common, metric=metric, value=rounded(flops / seconds / 1e9), unit="GFLOP/s")
+            yield dict(common, metric=metric + "_ms", value=rounded(seconds * 1e3), unit="ms")
+        del y_x, y_w
+
+
+def ops_cases():
+    with open(os.path.join(CASES, "ops.json")) as f:
+        return json.load(f)["cases"]
+
+
+def ops_shape(case):
+    shape = "x".join(map(str, case["shape"]))
+    if case.get("other"):
+        shape += "+" + "x".join(map(str, case["other"]))
+    if case.get("layout") == "channels_last":
+        shape += ",cl"
+    if case["op"] in ("softmax", "sum"):
+        shape += f",dim{case.get('dim', -1)}"
+    return shape
+
+
+def numel(shape):
+    count = 1
+    for d in shape:
+        count *= d
+    return count
+
+
+def ops_suite(quick, selected):
+    """The memory-bound ops; bytes counted as in OpsSuite.cs (compulsory traffic, 4 bytes a float)."""
+    F = torch.nn.functional
+    for case in ops_cases():
+        if selected and case["name"] not in selected:
+            continue
+        passes = case["passes"]
+        op = case["op"]
+        results = []
+        if op in ("adamw", "sgd"):
+            torch.manual_seed(0)
+            model = train_step_model(case["model"], case.get("classes", 100), case.get("imageSize", 32))
+            params = list(model.parameters())
+            gen = torch.Generator().manual_seed(1)
+            for p in params:
+                p.grad = torch.randn(p.shape, generator=gen) * 1e-3
+            # PyTorch 1.13's defaults (foreach off): what a training script gets.
+            optimizer = (torch.optim.AdamW(params, lr=1e-3, weight_decay=0.05) if op == "adamw"
+                         else torch.optim.SGD(params, lr=0.01, momentum=0.9))
+            count = sum(p.numel() for p in params)
+            shape = f"{count}p,{len(params)}t"
+            seconds = median_seconds(optimizer.step, quick)
+            results.append(("step", 4.0 * (7 if op == "adamw" else 5) * count, seconds))
+        else:
+            gen = torch.Generator().manual_seed(0)
+            shape = ops_shape(case)
+            dims = case["shape"]
+
+            def make(shape_):
+                t = torch.randn(shape_, generator=gen)
+                if case.get("layout") == "channels_last" and len(shape_) == 4 and sum(d > 1 for d in shape_) >= 2:
+                    t = t.contiguous(memory_format=torch.channels_last)
+                return t
+
+            n = numel(dims)
+            channels = dims[1] if len(dims) > 1 else 1
+            features = dims[-1]
+            x = make(dims)
+            other = make(case["other"]) if case.get("other") else None
+            width = features if op == "layer_norm" else channels
+            weight = 1 + 0.1 * torch.randn(width, generator=gen)
+            bias = 0.1 * torch.randn(width, generator=gen)
+            running_mean, running_var = torch.zeros(channels), torch.ones(channels)
+            labels = torch.randint(0, features, (dims[0],), generator=gen)
+            dim = case.get("dim", -1)
+            forwards = {
+                "add": lambda a, w, b: torch.add(a, other),
+                "mul": lambda a, w, b: torch.mul(a, other),
+                "relu": lambda a, w, b: F.relu(a),
+                "gelu": lambda a, w, b: F.gelu(a),
+                "batch_norm": lambda a, w, b: F.batch_norm(a, running_mean, running_var, w, b, training=True),
+                "layer_norm": lambda a, w, b: F.layer_norm(a, (features,), w, b, 1e-6),
+                "softmax": lambda a, w, b: torch.softmax(a, dim),
+                "cross_entropy": lambda a, w, b: F.cross_entropy(a, labels),
+                "sum": lambda a, w, b: torch.sum(a, dim),
+            }
+            forward = forwards[op]
+            for pass_ in passes:
+                if pass_ == "forward":
+                    def timed():
+                        with torch.no_grad():
+                            forward(x, weight, bias)
+                    if op in ("add", "mul"):
+                        moved = n + numel(case["other"]) + n
+                    elif op == "sum":
+                        moved = n + n // dims[dim]
+                    else:
+                        moved = 2 * n
+                    results.append((pass_, 4.0 * moved, median_seconds(timed, quick)))
+                elif pass_ == "backward":
+                    # A training step needs the gradients of the input and of the norms' affine parameters.
+                    affine = op in ("batch_norm", "layer_norm")
+                    x_req = x.detach().requires_grad_(True)
+                    w_req = weight.detach().requires_grad_(True) if affine else weight
+                    b_req = bias.detach().requires_grad_(True) if affine else bias
+                    trainable = [x_req, w_req, b_req] if affine else [x_req]
+                    y = forward(x_req, w_req, b_req)
+                    grad_output = torch.randn(y.shape, generator=gen)
+                    if y.dim() == 4 and y.is_contiguous(memory_format=torch.channels_last) and not y.is_contiguous():
+                        grad_output = grad_output.contiguous(memory_format=torch.channels_last)
+                    results.append((pass_, 4.0 * 3 * n, median_seconds(retained_backward(y, trainable, grad_output), quick)))
+                elif pass_ == "forward_backward":
+                    logits = x.detach().requires_grad_(True)
+                    timed = lambda: torch.autograd.grad(forward(logits, weight, bias), logits)
+                    results.append((pass_, 4.0 * 2 * n + 8.0 * dims[0], median_seconds(timed, quick)))
+                else:
+                    raise ValueError(f"ops: case {case['name']}: unknown pass {pass_}")
+        for metric, moved, seconds in results:
+            common = {"suite": "ops", "name": case["name"], "shape": shape}
+            yield dict(common, metric=metric, value=rounded(moved / seconds / 1e9), unit="GB/s")
+            yield dict(common, metric=metric + "_ms", value=rounded(seconds * 1e3), unit="ms")
 
 
 def train_step_settings():
@@ -207,6 +391,8 @@ def train_step_suite(quick, selected):
 
 # suite name -> (case names, runner)
 SUITES = {"gemm": (lambda: [c["name"] for c in gemm_cases()], gemm_suite),
+          "conv": (lambda: [c["name"] for c in conv_cases()], conv_suite),
+          "ops": (lambda: [c["name"] for c in ops_cases()], ops_suite),
           "train-step": (lambda: [c["name"] for c in train_step_settings()["cases"]], train_step_suite)}
 
 
