@@ -20,6 +20,7 @@ public class ShapeOpTests
         ["stack"] = (c, x) => new[] { Torch.Stack(x, c.Int("dim")) },
         ["split"] = (c, x) => c.Has("sizes") ? Torch.Split(x[0], c.Ints("sizes")!, c.Int("dim")) : Torch.Split(x[0], c.Int("size"), c.Int("dim")),
         ["chunk"] = (c, x) => Torch.Chunk(x[0], c.Int("chunks"), c.Int("dim")),
+        ["unbind"] = (c, x) => Torch.Unbind(x[0], c.Int("dim")),
         ["index_select"] = (c, x) => new[] { Torch.IndexSelect(x[0], c.Int("dim"), x[1]) },
         ["gather"] = (c, x) => new[] { Torch.Gather(x[0], c.Int("dim"), x[1]) },
         ["scatter_add"] = (c, x) => new[] { Torch.ScatterAdd(x[0], c.Int("dim"), x[1], x[2]) },

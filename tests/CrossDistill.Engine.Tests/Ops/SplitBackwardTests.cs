@@ -88,6 +88,27 @@ public class SplitBackwardTests
     }
 
     [Fact]
+    public void UnbindSharesOneNodeAndMatchesSelectBitForBit()
+    {
+        using var scope = DisposeScope.Enter();
+        var g = new Generator(4);
+        // attention's layout: (3, N, heads, L, head_dim) unbound into q, k and v
+        var data = Torch.Randn(new[] { 3, 2, 2, 5, 3 }, g);
+        var upstream = Enumerable.Range(0, 3).Select(_ => Torch.Randn(new[] { 2, 2, 5, 3 }, g)).ToArray();
+
+        var x = Leaf(data);
+        var pieces = Torch.Unbind(x, 0);
+        Assert.Equal(3, pieces.Length);
+        Assert.All(pieces, p => Assert.Equal(new[] { 2, 2, 5, 3 }, p.Shape));
+        ((pieces[0] * upstream[0]).Sum() + (pieces[1] * upstream[1]).Sum() + (pieces[2] * upstream[2]).Sum()).Backward();
+
+        var reference = Leaf(data);
+        ((reference.Select(0, 0) * upstream[0]).Sum() + (reference.Select(0, 1) * upstream[1]).Sum() + (reference.Select(0, 2) * upstream[2]).Sum()).Backward();
+        Assert.Equal(reference.Grad!.ToArray(), x.Grad!.ToArray());
+        for (int i = 0; i < 3; i++) Assert.Equal(data.Select(0, i).ToArray(), pieces[i].ToArray());
+    }
+
+    [Fact]
     public void APieceCanBeTheRootOfBackward()
     {
         using var scope = DisposeScope.Enter();

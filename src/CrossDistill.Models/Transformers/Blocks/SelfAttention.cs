@@ -50,7 +50,8 @@ public sealed class SelfAttention : Module<Tensor, Tensor>
         // One copy to (3, N, heads, L, headDim) gives q, k and v evenly spaced batch matrices, which the
         // batched GEMMs of attention split across threads; strided views would run matrix by matrix.
         var qkv = F.Linear(x, QkvWeight, QkvBias).View(n, l, 3, NumHeads, headDim).Permute(2, 0, 3, 1, 4).Contiguous();
-        var attended = F.ScaledDotProductAttention(qkv.Select(0, 0), qkv.Select(0, 1), qkv.Select(0, 2));
+        var qkvPieces = qkv.Unbind(0); // one backward node: q, k and v gradients fill one buffer, not three zero-filled ones
+        var attended = F.ScaledDotProductAttention(qkvPieces[0], qkvPieces[1], qkvPieces[2]);
         var merged = attended.Transpose(1, 2).Reshape(n, l, Dim);
         return F.Dropout(Proj.Forward(merged), DropRate, Training);
     }

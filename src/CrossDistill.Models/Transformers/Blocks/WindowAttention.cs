@@ -58,7 +58,8 @@ public sealed class WindowAttention : Module
         var qkv = Qkv.Forward(windows).View(n, windowCount, area, 3, NumHeads, headDim).Permute(3, 0, 1, 4, 2, 5).Contiguous();
         var bias = RelativePositionBias();
         var mask = shiftMask is null ? bias : bias + shiftMask;
-        var attended = F.ScaledDotProductAttention(qkv.Select(0, 0), qkv.Select(0, 1), qkv.Select(0, 2), mask);
+        var qkvPieces = qkv.Unbind(0); // one backward node: q, k and v gradients fill one buffer, not three zero-filled ones
+        var attended = F.ScaledDotProductAttention(qkvPieces[0], qkvPieces[1], qkvPieces[2], mask);
         var merged = attended.Permute(0, 1, 3, 2, 4).Reshape(n, windowCount * area, Dim);
         return F.Dropout(Proj.Forward(merged), DropRate, Training);
     }
