@@ -73,22 +73,35 @@ public static class Workers
 
     private static int PieceStart(int count, int pieces, int p) => (int)((long)count * p / pieces);
 
+    /// <summary>
+    /// Posts pieces 1… to the workers and runs piece 0, then runs any piece no worker has claimed
+    /// yet. Who runs a piece never changes its bounds, so the results stay the same; but when the
+    /// machine is oversubscribed and a worker is not scheduled, the caller does its piece instead of
+    /// waiting for it.
+    /// </summary>
     private static void RunPieces(int count, int pieces, Action<int, int> body)
     {
         var workers = EnsureWorkers(pieces - 1);
         using var done = new CountdownSignal(pieces - 1);
+        var claimed = new int[pieces];
         Exception? failure = null;
+        void Run(int p)
+        {
+            if (Interlocked.Exchange(ref claimed[p], 1) != 0) return;
+            try { body(PieceStart(count, pieces, p), PieceStart(count, pieces, p + 1)); }
+            catch (Exception e) { Interlocked.CompareExchange(ref failure, e, null); }
+            finally { done.Signal(); }
+        }
         for (int p = 1; p < pieces; p++)
         {
-            int start = PieceStart(count, pieces, p), end = PieceStart(count, pieces, p + 1);
-            workers[p - 1].Post(() =>
-            {
-                try { body(start, end); }
-                catch (Exception e) { Interlocked.CompareExchange(ref failure, e, null); }
-                finally { done.Signal(); }
-            });
+            int piece = p;
+            workers[p - 1].Post(() => Run(piece));
         }
-        try { body(0, PieceStart(count, pieces, 1)); }
+        try
+        {
+            body(0, PieceStart(count, pieces, 1));
+            for (int p = pieces - 1; p >= 1; p--) Run(p);
+        }
         finally { done.Wait(); }
         if (failure is not null) throw new AggregateException("A kernel failed on a worker thread.", failure);
     }
@@ -159,7 +172,8 @@ public static class Workers
                     }
                     else spinner.SpinOnce(-1);
                 }
-                Volatile.Write(ref _work, null);
+                // Taken atomically: a post that lands between the read and a reset would be lost.
+                if (Interlocked.CompareExchange(ref _work, null, work) != work) continue;
                 work();
             }
         }
