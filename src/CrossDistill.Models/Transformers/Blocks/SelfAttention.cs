@@ -49,9 +49,30 @@ public sealed class SelfAttention : Module<Tensor, Tensor>
         int n = x.Shape[0], l = x.Shape[1], headDim = Dim / NumHeads;
         // One copy to (3, N, heads, L, headDim) gives q, k and v evenly spaced batch matrices, which the
         // batched GEMMs of attention split across threads; strided views would run matrix by matrix.
-        var qkv = F.Linear(x, QkvWeight, QkvBias).View(n, l, 3, NumHeads, headDim).Permute(2, 0, 3, 1, 4).Contiguous();
+        var projected = F.Linear(x, QkvWeight, QkvBias);
+        var split = projected.View(n, l, 3, NumHeads, headDim);
+        var heads = split.Permute(2, 0, 3, 1, 4);
+        var qkv = heads.Contiguous();
+        // Attention's backward reads the copy; no backward reads the projection or its views.
+        ReleaseIntermediates(projected, split, heads);
         var attended = F.ScaledDotProductAttention(qkv.Select(0, 0), qkv.Select(0, 1), qkv.Select(0, 2));
-        var merged = attended.Transpose(1, 2).Reshape(n, l, Dim);
-        return F.Dropout(Proj.Forward(merged), DropRate, Training);
+        var transposed = attended.Transpose(1, 2);
+        var merged = transposed.Reshape(n, l, Dim);
+        // The output projection's backward reads the merged copy, not attention's output.
+        ReleaseIntermediates(attended, transposed);
+        var output = Proj.Forward(merged);
+        var dropped = F.Dropout(output, DropRate, Training);
+        // Dropout's backward reads only its mask.
+        if (!ReferenceEquals(dropped, output)) output.ReleaseData();
+        return dropped;
+    }
+
+    /// <summary>
+    /// Frees forward temporaries that no backward function reads, as PyTorch frees them when their
+    /// last reference goes, so a training step's peak holds only what backward needs.
+    /// </summary>
+    internal static void ReleaseIntermediates(params Tensor[] tensors)
+    {
+        foreach (var t in tensors) t.ReleaseData();
     }
 }
