@@ -1,4 +1,5 @@
 using CrossDistill.Engine.Nn;
+using CrossDistill.Models.Cnn;
 using CrossDistill.Models.Transformers;
 
 namespace CrossDistill.Models.Tests;
@@ -55,6 +56,52 @@ public class TrainingStepMemoryTests
         }
         finally
         {
+            block.ZeroGrad();
+            x.Dispose();
+            gradOutput.Dispose();
+        }
+    }
+
+    [Fact]
+    public void AResidualConvBlockKeepsOnlyWhatItsBackwardReads()
+    {
+        const int channels = 16, side = 16;
+        const long map = Batch * channels * side * side * sizeof(float);   // one feature map: 64 KiB
+        var g = new Generator(6);
+        using var block = new BasicBlock(channels, channels, stride: 1);
+        block.Train();
+        var x = Torch.Randn(new[] { Batch, channels, side, side }, g).ContiguousChannelsLast().DetachFromScopes();
+        var gradOutput = Torch.Randn(new[] { Batch, channels, side, side }, g).DetachFromScopes();
+        try
+        {
+            using var scope = DisposeScope.Enter();
+            long start = MemoryPool.BytesInUse;
+            MemoryPool.ResetPeak();
+            AllocationSites.Enabled = true;
+            var y = block.Forward(x);
+            long forward = MemoryPool.BytesInUse - start;
+            string sites = AllocationSites.Format(AllocationSites.Current());
+
+            // Each convolution's output (read by batch norm) and each ReLU's (read by ReLU and by the
+            // next convolution); batch norm's and the convolutions' small saved state fit in the slack.
+            long saved = 4 * map;
+            long small = 32 * 1024;
+            Assert.True(forward <= saved + small, $"after the forward pass the block holds {forward / 1024} KiB; what backward reads is {saved / 1024} KiB + {small / 1024} KiB\n{sites}");
+
+            (y * gradOutput).Sum().Backward();
+            long peak = MemoryPool.PeakBytesInUse - start;
+            long parameterGradients = block.Parameters().Sum(p => (long)p.Numel * sizeof(float));
+            // The loss's product with gradOutput, two gradients in flight, and a convolution backward's
+            // two unfolded (im2col) buffers of batch·H·W × channels·9, at the pool's bucket size.
+            long columns = (long)Batch * side * side * channels * 9 * sizeof(float);
+            long inFlight = 3 * map + (long)(2 * 1.25 * columns);
+            string peakSites = AllocationSites.Format(AllocationSites.AtPeak);
+            Assert.True(peak <= saved + small + (long)(1.25 * parameterGradients) + inFlight,
+                $"the step peaked at {peak / 1024} KiB: saved activations {saved / 1024} KiB, parameter gradients {parameterGradients / 1024} KiB, in flight {inFlight / 1024} KiB\n{peakSites}");
+        }
+        finally
+        {
+            AllocationSites.Enabled = false;
             block.ZeroGrad();
             x.Dispose();
             gradOutput.Dispose();

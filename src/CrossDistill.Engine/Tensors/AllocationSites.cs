@@ -130,7 +130,7 @@ public static class AllocationSites
             if (type == typeof(MemoryPool) || type == typeof(Storage)) continue;
             op = Name(type, method.Name);
         }
-        string site = backward ? "backward " + (op ?? "(gradient sum)") : op ?? "(unknown)";
+        string site = backward ? "backward " + (op ?? "(autograd: gradient sums and leaf gradients)") : op ?? "(unknown)";
         return caller is null ? site : $"{site} ← {caller}";
     }
 

@@ -42,7 +42,7 @@ public sealed class EncoderBlock : Module<Tensor, Tensor>
     {
         var dropped = F.DropPath(branch, DropPathRate, Training);
         var sum = x + dropped;
-        SelfAttention.ReleaseIntermediates(branch, dropped);
+        Intermediates.Release(branch, dropped);
         return sum;
     }
 }

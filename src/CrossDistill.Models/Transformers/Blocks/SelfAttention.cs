@@ -54,25 +54,16 @@ public sealed class SelfAttention : Module<Tensor, Tensor>
         var heads = split.Permute(2, 0, 3, 1, 4);
         var qkv = heads.Contiguous();
         // Attention's backward reads the copy; no backward reads the projection or its views.
-        ReleaseIntermediates(projected, split, heads);
+        Intermediates.Release(projected, split, heads);
         var attended = F.ScaledDotProductAttention(qkv.Select(0, 0), qkv.Select(0, 1), qkv.Select(0, 2));
         var transposed = attended.Transpose(1, 2);
         var merged = transposed.Reshape(n, l, Dim);
         // The output projection's backward reads the merged copy, not attention's output.
-        ReleaseIntermediates(attended, transposed);
+        Intermediates.Release(attended, transposed);
         var output = Proj.Forward(merged);
         var dropped = F.Dropout(output, DropRate, Training);
         // Dropout's backward reads only its mask.
         if (!ReferenceEquals(dropped, output)) output.ReleaseData();
         return dropped;
-    }
-
-    /// <summary>
-    /// Frees forward temporaries that no backward function reads, as PyTorch frees them when their
-    /// last reference goes, so a training step's peak holds only what backward needs.
-    /// </summary>
-    internal static void ReleaseIntermediates(params Tensor[] tensors)
-    {
-        foreach (var t in tensors) t.ReleaseData();
     }
 }
