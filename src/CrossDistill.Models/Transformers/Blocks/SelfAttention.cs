@@ -55,7 +55,10 @@ public sealed class SelfAttention : Module<Tensor, Tensor>
         var qkv = heads.Contiguous();
         // Attention's backward reads the copy; no backward reads the projection or its views.
         Intermediates.Release(projected, split, heads);
-        var attended = F.ScaledDotProductAttention(qkv.Select(0, 0), qkv.Select(0, 1), qkv.Select(0, 2));
+        // One split node hands the three gradients back as a single concatenation; selecting q, k
+        // and v one by one would build a zero-padded full-size gradient for each and sum them.
+        var parts = qkv.Chunk(3, 0);
+        var attended = F.ScaledDotProductAttention(parts[0].Squeeze(0), parts[1].Squeeze(0), parts[2].Squeeze(0));
         var transposed = attended.Transpose(1, 2);
         var merged = transposed.Reshape(n, l, Dim);
         // The output projection's backward reads the merged copy, not attention's output.
