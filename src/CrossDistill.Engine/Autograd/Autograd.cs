@@ -48,7 +48,9 @@ public static class Autograd
     /// <summary>
     /// Back-propagates from <paramref name="root"/>, accumulating into the <see cref="Tensor.Grad"/>
     /// of every leaf that requires grad. A non-scalar root needs an explicit gradient of its shape.
-    /// The graph's saved tensors are freed as each node runs.
+    /// Each node's closure is dropped once it has run; the intermediate gradients this pass creates
+    /// are freed as soon as every node waiting for them has consumed them, and a backward function's
+    /// own temporaries when it returns.
     /// </summary>
     public static void Backward(Tensor root, Tensor? gradient = null)
     {
