@@ -30,7 +30,8 @@ public sealed record BenchResult(
 /// <param name="Threads">Kernel threads (the peer gets the same through torch.set_num_threads).</param>
 /// <param name="Quick">Fewer and shorter samples: a smoke run, not a measurement.</param>
 /// <param name="Cases">Case names to run; null or empty runs them all.</param>
-public sealed record BenchOptions(int Threads = 2, bool Quick = false, IReadOnlyCollection<string>? Cases = null)
+/// <param name="MemorySites">Suites that report peak memory also print what was alive at the peak, by allocating op (<see cref="CrossDistill.Engine.AllocationSites"/>).</param>
+public sealed record BenchOptions(int Threads = 2, bool Quick = false, IReadOnlyCollection<string>? Cases = null, bool MemorySites = false)
 {
     public bool Includes(string caseName) => Cases is null || Cases.Count == 0 || Cases.Contains(caseName);
 }

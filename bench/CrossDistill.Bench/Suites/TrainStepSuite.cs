@@ -34,14 +34,14 @@ public sealed class TrainStepSuite : IBenchSuite
         int timed = options.Quick ? 2 : settings.TimedSteps;
         foreach (var trainCase in settings.Cases.Where(c => options.Includes(c.Name)))
         {
-            var (imagesPerSecond, peakBytes) = Measure(trainCase, warmup, timed);
+            var (imagesPerSecond, peakBytes) = Measure(trainCase, warmup, timed, options.MemorySites);
             yield return new BenchResult(Name, trainCase.Name, trainCase.Shape, "throughput", imagesPerSecond, "img/s");
             // The engine's native tensor storage only (MemoryPool); managed heap and runtime are not included.
             yield return new BenchResult(Name, trainCase.Name, trainCase.Shape, "peak_memory", peakBytes / (1024.0 * 1024.0), "MiB");
         }
     }
 
-    private static (double ImagesPerSecond, long PeakBytes) Measure(TrainStepCase c, int warmupSteps, int timedSteps)
+    private static (double ImagesPerSecond, long PeakBytes) Measure(TrainStepCase c, int warmupSteps, int timedSteps, bool memorySites)
     {
         Torch.ManualSeed(0);
         using var model = ModelZoo.Create(c.Model, new ModelConfig { NumClasses = c.Classes, ImageSize = c.ImageSize });
@@ -64,10 +64,17 @@ public sealed class TrainStepSuite : IBenchSuite
         // Warm-up also creates the momentum buffers, so the timed steps see the steady-state memory.
         for (int i = 0; i < warmupSteps; i++) Step();
         MemoryPool.ResetPeak();
+        AllocationSites.Enabled = memorySites;
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < timedSteps; i++) Step();
         double seconds = clock.Elapsed.TotalSeconds;
         long peak = MemoryPool.PeakBytesInUse;
+        if (memorySites)
+        {
+            AllocationSites.Enabled = false;
+            Console.Error.WriteLine($"{c.Name}: live tensor memory at the peak ({peak / 1048576.0:F1} MiB), by allocating op");
+            Console.Error.Write(AllocationSites.Format(AllocationSites.AtPeak, top: 40));
+        }
         optimizer.ZeroGrad();
         return (c.Batch * timedSteps / seconds, peak);
     }

@@ -3,7 +3,7 @@ using CrossDistill.Bench;
 
 namespace CrossDistill.Cli.Commands;
 
-/// <summary>`crossdistill bench SUITE [--threads N] [--quick] [--case NAME]... [--list]`: JSON-lines measurements (bench/compare.py sets them beside PyTorch).</summary>
+/// <summary>`crossdistill bench SUITE [--threads N] [--quick] [--case NAME]... [--memory-sites] [--list]`: JSON-lines measurements (bench/compare.py sets them beside PyTorch).</summary>
 public static class BenchCommand
 {
     public static Command Create()
@@ -19,12 +19,17 @@ public static class BenchCommand
         };
         var quick = new Option<bool>("--quick") { Description = "Fewer, shorter samples: a smoke run." };
         var cases = new Option<string[]>("--case") { Description = "Run only this case (repeatable)." };
+        var memorySites = new Option<bool>("--memory-sites")
+        {
+            Description = "train-step: print, on stderr, the live tensor memory by allocating op at the peak (slows the steps down).",
+        };
         var list = new Option<bool>("--list") { Description = "Print the suite's case names, one per line, and exit." };
         var command = new Command("bench", "Measure engine kernels; prints one JSON object per line.");
         command.Arguments.Add(suite);
         command.Options.Add(threads);
         command.Options.Add(quick);
         command.Options.Add(cases);
+        command.Options.Add(memorySites);
         command.Options.Add(list);
         command.SetAction(parse =>
         {
@@ -43,7 +48,7 @@ public static class BenchCommand
             var unknown = selected.Where(c => !found.CaseNames.Contains(c)).ToArray();
             if (unknown.Length > 0)
                 return Fail($"suite {found.Name} has no case {string.Join(", ", unknown)}; its cases are: {string.Join(", ", found.CaseNames)}.");
-            BenchRunner.Run(found.Name, new BenchOptions(threadCount, parse.GetValue(quick), selected), Console.Out);
+            BenchRunner.Run(found.Name, new BenchOptions(threadCount, parse.GetValue(quick), selected, parse.GetValue(memorySites)), Console.Out);
             return 0;
         });
         return command;

@@ -48,10 +48,13 @@ public static class Autograd
     /// <summary>
     /// Back-propagates from <paramref name="root"/>, accumulating into the <see cref="Tensor.Grad"/>
     /// of every leaf that requires grad. A non-scalar root needs an explicit gradient of its shape.
-    /// The graph's saved tensors are freed as each node runs.
+    /// Each node's closure is dropped once it has run; the intermediate gradients this pass creates
+    /// are freed as soon as every node waiting for them has consumed them, and a backward function's
+    /// own temporaries when it returns.
     /// </summary>
     public static void Backward(Tensor root, Tensor? gradient = null)
     {
+        var rootGradientArgument = gradient;
         if (!root.RequiresGrad) throw new InvalidOperationException("Backward() on a tensor that does not require grad and has no grad_fn.");
         if (gradient is null)
         {
@@ -69,14 +72,29 @@ public static class Autograd
         }
 
         var order = TopologicalOrder(root.GradFn);
-        // Gradients waiting for each node, one slot per output of the node.
-        var pending = new Dictionary<Node, Tensor?[]>(ReferenceEqualityComparer.Instance);
-        AddPending(pending, root.GradFn, root.GradFnOutputIndex, gradient);
+        var flow = new GradientFlow();
+        if (!ReferenceEquals(gradient, rootGradientArgument)) flow.Own(gradient);
+        flow.AddPending(root.GradFn, root.GradFnOutputIndex, gradient);
         foreach (var node in order)
         {
-            if (!pending.Remove(node, out var grads)) { node.Release(); continue; }
-            var inputGrads = node.Apply(grads);
+            if (!flow.TakePending(node, out var grads)) { node.Release(); continue; }
+            Tensor?[] inputGrads;
+            // Temporaries a backward function creates and does not return go as soon as it has run,
+            // as PyTorch frees them when their last reference goes.
+            using (var nodeScope = DisposeScope.Enter())
+            {
+                inputGrads = node.Apply(grads);
+                foreach (var g in inputGrads)
+                    if (g is not null && ReferenceEquals(g.Scope, nodeScope))
+                    {
+                        g.MoveToOuterScope();
+                        flow.Own(g);
+                    }
+            }
             node.Release();
+            // The node's incoming gradients are consumed, unless it handed one on unchanged.
+            foreach (var g in grads)
+                if (g is not null && Array.IndexOf(inputGrads, g) < 0) flow.Drop(g);
             for (int i = 0; i < inputGrads.Length; i++)
             {
                 var input = node.Inputs[i];
@@ -85,15 +103,68 @@ public static class Autograd
                 if (!g.Shape.AsSpan().SequenceEqual(input.Shape))
                     throw new InvalidOperationException($"{node.Name} produced a gradient of shape {ShapeUtil.Format(g.Shape)} for input {i} of shape {ShapeUtil.Format(input.Shape)}.");
                 if (input.GradFn is null) AccumulateLeaf(input, g);
-                else AddPending(pending, input.GradFn, input.GradFnOutputIndex, g);
+                else flow.AddPending(input.GradFn, input.GradFnOutputIndex, g);
             }
+            foreach (var g in inputGrads)
+                if (g is not null) flow.Drop(g);
         }
     }
 
-    private static void AddPending(Dictionary<Node, Tensor?[]> pending, Node node, int slot, Tensor g)
+    /// <summary>
+    /// The gradients waiting for each node, and which of them the backward pass itself created
+    /// (and so may free once no node waits for them). A gradient held in several slots is freed
+    /// when the last of them has been consumed; a tensor the caller passed in, or one a backward
+    /// function returned from what it saved, is never freed here.
+    /// </summary>
+    private sealed class GradientFlow
     {
-        if (!pending.TryGetValue(node, out var slots)) pending[node] = slots = new Tensor?[node.OutputCount];
-        slots[slot] = slots[slot] is { } existing ? existing + g : g;
+        private readonly Dictionary<Node, Tensor?[]> _pending = new(ReferenceEqualityComparer.Instance);
+        private readonly HashSet<Tensor> _owned = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<Tensor, int> _slotsHolding = new(ReferenceEqualityComparer.Instance);
+
+        public void Own(Tensor g) => _owned.Add(g);
+
+        public void AddPending(Node node, int slot, Tensor g)
+        {
+            if (!_pending.TryGetValue(node, out var slots)) _pending[node] = slots = new Tensor?[node.OutputCount];
+            if (slots[slot] is { } existing)
+            {
+                var sum = existing + g;
+                Own(sum);
+                Unhold(existing);
+                slots[slot] = sum;
+                Hold(sum);
+                Drop(existing);
+            }
+            else
+            {
+                slots[slot] = g;
+                Hold(g);
+            }
+        }
+
+        public bool TakePending(Node node, out Tensor?[] grads)
+        {
+            if (!_pending.Remove(node, out grads!)) return false;
+            foreach (var g in grads) if (g is not null) Unhold(g);
+            return true;
+        }
+
+        /// <summary>Frees <paramref name="g"/> if the backward pass created it and no node still waits for it.</summary>
+        public void Drop(Tensor g)
+        {
+            if (_slotsHolding.ContainsKey(g) || !_owned.Remove(g)) return;
+            g.Dispose();
+        }
+
+        private void Hold(Tensor g) => _slotsHolding[g] = _slotsHolding.GetValueOrDefault(g) + 1;
+
+        private void Unhold(Tensor g)
+        {
+            int n = _slotsHolding[g] - 1;
+            if (n == 0) _slotsHolding.Remove(g);
+            else _slotsHolding[g] = n;
+        }
     }
 
     /// <summary>Nodes in an order where each comes before the nodes of its inputs.</summary>

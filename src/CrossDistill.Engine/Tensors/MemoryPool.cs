@@ -57,13 +57,16 @@ public static unsafe class MemoryPool
         }
         long inUse = Interlocked.Add(ref _bytesInUse, capacity);
         long peak;
-        while (inUse > (peak = Interlocked.Read(ref _peakBytesInUse)) &&
-               Interlocked.CompareExchange(ref _peakBytesInUse, inUse, peak) != peak) { }
+        bool raisedPeak = false;
+        while (inUse > (peak = Interlocked.Read(ref _peakBytesInUse)))
+            if (Interlocked.CompareExchange(ref _peakBytesInUse, inUse, peak) == peak) { raisedPeak = true; break; }
+        if (AllocationSites.Enabled) AllocationSites.OnRent(ptr, capacity, raisedPeak, inUse);
         return ptr;
     }
 
     internal static void Return(nint ptr, long capacity)
     {
+        if (AllocationSites.Enabled) AllocationSites.OnReturn(ptr);
         Interlocked.Add(ref _bytesInUse, -capacity);
         lock (Gate)
         {

@@ -201,6 +201,16 @@ public sealed unsafe partial class Tensor : IDisposable
         DisposeCore();
     }
 
+    /// <summary>
+    /// Lets go of this tensor's data now but keeps its shape and its place in the autograd graph, as
+    /// PyTorch frees an intermediate whose last reference is gone while gradients still flow through
+    /// its node. For a composite op's or a module's forward temporaries once consumed: call it only
+    /// when no backward function reads this tensor's values (a linear, view, add or attention output
+    /// is never read back; a ReLU's output is). Views of the same storage keep the data alive until
+    /// they go too; reading this tensor afterwards throws <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public void ReleaseData() => Interlocked.Exchange(ref _storage, null)?.Release();
+
     internal void DisposeCore()
     {
         var s = Interlocked.Exchange(ref _storage, null);

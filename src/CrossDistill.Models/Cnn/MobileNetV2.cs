@@ -156,5 +156,13 @@ public sealed class InvertedResidual : Module<Tensor, Tensor>
 
     public bool UsesResidual { get; }
 
-    public override Tensor Forward(Tensor x) => UsesResidual ? x + _conv.Forward(x) : _conv.Forward(x);
+    public override Tensor Forward(Tensor x)
+    {
+        if (!UsesResidual) return _conv.Forward(x);
+        var projected = _conv.Forward(x);
+        var sum = x + projected;
+        // The projection's batch norm output is read by no backward once added (batch norm reads its input).
+        Intermediates.Release(projected);
+        return sum;
+    }
 }

@@ -88,7 +88,9 @@ public sealed class ResNet : CnnModel
         CheckImages(images);
         return BlockScope.Run(() =>
         {
-            var x = F.Relu(_bn1.Forward(_conv1.Forward(images)));
+            var normalized = _bn1.Forward(_conv1.Forward(images));
+            var x = F.Relu(normalized);
+            Intermediates.Release(normalized);
             return _cifarStem ? x : F.MaxPool2d(x, 3, stride: 2, padding: 1);
         }, images);
     }
@@ -127,9 +129,17 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor x)
     {
-        var h = F.Relu(_bn1.Forward(_conv1.Forward(x)));
-        h = _bn2.Forward(_conv2.Forward(h));
-        return F.Relu(h + (_downsample?.Forward(x) ?? x));
+        // Batch norm's backward reads its input and ReLU's its output; the normalised values and the
+        // residual sum are read by no backward, so they go once consumed.
+        var normalized = _bn1.Forward(_conv1.Forward(x));
+        var h = F.Relu(normalized);
+        Intermediates.Release(normalized);
+        var branch = _bn2.Forward(_conv2.Forward(h));
+        var shortcut = _downsample?.Forward(x);
+        var sum = branch + (shortcut ?? x);
+        var output = F.Relu(sum);
+        Intermediates.Release(branch, shortcut, sum);
+        return output;
     }
 }
 
@@ -156,9 +166,17 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor x)
     {
-        var h = F.Relu(_bn1.Forward(_conv1.Forward(x)));
-        h = F.Relu(_bn2.Forward(_conv2.Forward(h)));
-        h = _bn3.Forward(_conv3.Forward(h));
-        return F.Relu(h + (_downsample?.Forward(x) ?? x));
+        // As BasicBlock: only batch norms' inputs and ReLUs' outputs are read by backward.
+        var normalized1 = _bn1.Forward(_conv1.Forward(x));
+        var h = F.Relu(normalized1);
+        var normalized2 = _bn2.Forward(_conv2.Forward(h));
+        h = F.Relu(normalized2);
+        Intermediates.Release(normalized1, normalized2);
+        var branch = _bn3.Forward(_conv3.Forward(h));
+        var shortcut = _downsample?.Forward(x);
+        var sum = branch + (shortcut ?? x);
+        var output = F.Relu(sum);
+        Intermediates.Release(branch, shortcut, sum);
+        return output;
     }
 }

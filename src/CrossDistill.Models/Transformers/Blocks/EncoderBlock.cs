@@ -30,7 +30,19 @@ public sealed class EncoderBlock : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor x)
     {
-        x = x + F.DropPath(Attention.Forward(Norm1.Forward(x)), DropPathRate, Training);
-        return x + F.DropPath(Mlp.Forward(Norm2.Forward(x)), DropPathRate, Training);
+        x = AddBranch(x, Attention.Forward(Norm1.Forward(x)));
+        return AddBranch(x, Mlp.Forward(Norm2.Forward(x)));
+    }
+
+    /// <summary>
+    /// x + drop_path(branch). The sum's backward and drop path's (which reads only its mask) need
+    /// neither the branch's output nor the dropped copy, so both go once the sum exists.
+    /// </summary>
+    private Tensor AddBranch(Tensor x, Tensor branch)
+    {
+        var dropped = F.DropPath(branch, DropPathRate, Training);
+        var sum = x + dropped;
+        Intermediates.Release(branch, dropped);
+        return sum;
     }
 }

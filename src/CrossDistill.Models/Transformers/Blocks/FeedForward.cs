@@ -27,7 +27,13 @@ public sealed class FeedForward : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor x)
     {
-        var hidden = F.Dropout(F.Gelu(Fc1.Forward(x)), DropRate, Training);
-        return F.Dropout(Fc2.Forward(hidden), DropRate, Training);
+        var activated = F.Gelu(Fc1.Forward(x));
+        var hidden = F.Dropout(activated, DropRate, Training);
+        // Dropout's backward reads only its mask; fc2's backward reads the dropped copy.
+        if (!ReferenceEquals(hidden, activated)) activated.ReleaseData();
+        var output = Fc2.Forward(hidden);
+        var dropped = F.Dropout(output, DropRate, Training);
+        if (!ReferenceEquals(dropped, output)) output.ReleaseData();
+        return dropped;
     }
 }

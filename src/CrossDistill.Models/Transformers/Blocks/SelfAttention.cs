@@ -49,10 +49,24 @@ public sealed class SelfAttention : Module<Tensor, Tensor>
         int n = x.Shape[0], l = x.Shape[1], headDim = Dim / NumHeads;
         // One copy to (3, N, heads, L, headDim) gives q, k and v evenly spaced batch matrices, which the
         // batched GEMMs of attention split across threads; strided views would run matrix by matrix.
-        var qkv = F.Linear(x, QkvWeight, QkvBias).View(n, l, 3, NumHeads, headDim).Permute(2, 0, 3, 1, 4).Contiguous();
-        var qkvPieces = qkv.Unbind(0); // one backward node: q, k and v gradients fill one buffer, not three zero-filled ones
-        var attended = F.ScaledDotProductAttention(qkvPieces[0], qkvPieces[1], qkvPieces[2]);
-        var merged = attended.Transpose(1, 2).Reshape(n, l, Dim);
-        return F.Dropout(Proj.Forward(merged), DropRate, Training);
+        var projected = F.Linear(x, QkvWeight, QkvBias);
+        var split = projected.View(n, l, 3, NumHeads, headDim);
+        var heads = split.Permute(2, 0, 3, 1, 4);
+        var qkv = heads.Contiguous();
+        // Attention's backward reads the copy; no backward reads the projection or its views.
+        Intermediates.Release(projected, split, heads);
+        // One unbind node hands the three gradients back as a single concatenation; selecting q, k
+        // and v one by one would build a zero-padded full-size gradient for each and sum them.
+        var parts = qkv.Unbind(0);
+        var attended = F.ScaledDotProductAttention(parts[0], parts[1], parts[2]);
+        var transposed = attended.Transpose(1, 2);
+        var merged = transposed.Reshape(n, l, Dim);
+        // The output projection's backward reads the merged copy, not attention's output.
+        Intermediates.Release(attended, transposed);
+        var output = Proj.Forward(merged);
+        var dropped = F.Dropout(output, DropRate, Training);
+        // Dropout's backward reads only its mask.
+        if (!ReferenceEquals(dropped, output)) output.ReleaseData();
+        return dropped;
     }
 }
