@@ -32,11 +32,16 @@ def table(folder):
            "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for m in methods:
         runs = by_method[m]
-        best = mean_std([float(r["best_accuracy"]) for r in runs])
-        last = mean_std([float(r["last_accuracy"]) for r in runs])
-        delta = "" if vanilla is None or m == "vanilla" else f"{best[0] - vanilla:+.2f}"
+        done = [r for r in runs if r.get("status", "completed") == "completed"]
         secs = statistics.mean(float(r["seconds"]) for r in runs)
-        out.append(f"| {m} | {best[0]:.2f} ± {best[1]:.2f} | {last[0]:.2f} ± {last[1]:.2f} | {delta} | {len(runs)} | {secs:.0f} s |")
+        seeds = f"{len(done)}" if len(done) == len(runs) else f"{len(done)} (+{len(runs) - len(done)} diverged)"
+        if not done:
+            out.append(f"| {m} | diverged | diverged | | {seeds} | {secs:.0f} s |")
+            continue
+        best = mean_std([float(r["best_accuracy"]) for r in done])
+        last = mean_std([float(r["last_accuracy"]) for r in done])
+        delta = "" if vanilla is None or m == "vanilla" else f"{best[0] - vanilla:+.2f}"
+        out.append(f"| {m} | {best[0]:.2f} ± {best[1]:.2f} | {last[0]:.2f} ± {last[1]:.2f} | {delta} | {seeds} | {secs:.0f} s |")
     teachers = sorted(d for d in os.listdir(folder) if d.startswith("teacher_"))
     if teachers:
         out += ["", "| teacher run | best acc (%) | last acc (%) | time |", "| --- | ---: | ---: | ---: |"]

@@ -1,3 +1,4 @@
+using CrossDistill.Training.Distillers;
 using CrossDistill.Training.Config;
 
 namespace CrossDistill.Training.Tests;
@@ -32,6 +33,24 @@ public class ConfigBinderTests
         Assert.Equal(7, c.Train.Epochs);
         Assert.Equal("method.params", c.Method.Params!.Path);
         Assert.Equal("2", c.Method.Params.Get("temperature")!.Scalar);
+    }
+
+    [Fact]
+    public void AFloatAtItsRangesBoundIsAccepted()
+    {
+        // KD's temperature is a float with range [0.01, 100]; 0.01 rounds to 0.0099999998 as a float.
+        var run = Bind("""
+            name: x
+            model: { name: m }
+            method: { name: kd, params: { temperature: 0.01 } }
+            """);
+        DistillerRegistry.BindParams(DistillerRegistry.Get("kd"), run.Method.Params);
+        var below = Bind("""
+            name: x
+            model: { name: m }
+            method: { name: kd, params: { temperature: 0.0099 } }
+            """);
+        Assert.Throws<ConfigException>(() => DistillerRegistry.BindParams(DistillerRegistry.Get("kd"), below.Method.Params));
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using CrossDistill.Training.Config;
+using CrossDistill.Training.Distillers;
 using CrossDistill.Training.Runs;
 using CrossDistill.Training.Sweeps;
+using CrossDistill.Training.Tests.Support;
 
 namespace CrossDistill.Training.Tests;
 
@@ -94,6 +96,42 @@ public class SweepTests
             var md = File.ReadAllText(Path.Combine(sweep.Root, "results.md"));
             Assert.Contains("| small | cnn | kd_t8 |", md);
             Assert.Contains("| teacher_cnn |", md);
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    [Fact]
+    public void ADivergingMethodIsRecordedAndTheSweepGoesOn()
+    {
+        var folder = Directory.CreateTempSubdirectory("cd-sweep-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "teacher.yaml"), Teacher);
+            File.WriteAllText(Path.Combine(folder, "student.yaml"), Student);
+            File.WriteAllText(Path.Combine(folder, "sweep.yaml"), $$"""
+                name: grid
+                output_dir: {{Path.Combine(folder, "runs")}}
+                base: student.yaml
+                seeds: [0]
+                teachers: [{ name: cnn, config: teacher.yaml, shared: true }]
+                students: [{ name: small }]
+                methods:
+                  - { name: nan, method: test_nan_from_step, set: ["method.params.step=1"] }
+                  - { name: kd }
+                """);
+            DistillerRegistry.Register(typeof(NanFromStep));
+            var (config, _) = ConfigLoader.Load<SweepConfig>(Path.Combine(folder, "sweep.yaml"));
+            var sweep = new Sweep(config, folder, _ => new NullObserver());
+            var results = sweep.Run();
+
+            Assert.True(results[0].Diverged);
+            Assert.Contains("loss", results[0].Failure);
+            Assert.False(results[1].Diverged);
+            Assert.InRange(results[1].BestAccuracy, 0.0, 1.0);
+            Assert.Contains("| small | - | nan | diverged | diverged | 0 (+1 diverged) |", File.ReadAllText(Path.Combine(sweep.Root, "results.md")));
+            Assert.EndsWith(",diverged", File.ReadAllLines(Path.Combine(sweep.Root, "results.csv"))[1]);
+            // Run again: the diverged cell is finished, nothing reruns.
+            Assert.Equal(results, sweep.Run());
         }
         finally { Directory.Delete(folder, recursive: true); }
     }

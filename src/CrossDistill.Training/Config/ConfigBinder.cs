@@ -49,7 +49,9 @@ public static class ConfigBinder
                 if (value is not null && prop.GetCustomAttribute<ConfigRangeAttribute>() is { } range)
                 {
                     double d = Convert.ToDouble(value, CultureInfo.InvariantCulture);
-                    if (d < range.Min || d > range.Max)
+                    // A float property holds the bound rounded to float (0.01 → 0.0099999998): compare at its precision.
+                    bool outside = value is float f ? f < (float)range.Min || f > (float)range.Max : d < range.Min || d > range.Max;
+                    if (outside)
                     {
                         problems.Add($"{ConfigNode.Join(path, key)}: {Format(value)} is out of range [{range.Min.ToString(CultureInfo.InvariantCulture)}, {range.Max.ToString(CultureInfo.InvariantCulture)}]");
                         continue;

@@ -2,12 +2,17 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using CrossDistill.Training.Config;
+using CrossDistill.Training.Distillers;
 using CrossDistill.Training.Runs;
 
 namespace CrossDistill.Training.Sweeps;
 
-/// <summary>One finished run of a sweep, as recorded in its summary.json.</summary>
-public sealed record SweepResult(string Run, string Teacher, string Student, string Method, ulong Seed, double BestAccuracy, double LastAccuracy, double Seconds);
+/// <summary>
+/// One finished run of a sweep, as recorded in its summary.json. A run whose loss became NaN or
+/// infinite is finished too: <see cref="Diverged"/> (its accuracies are 0 and left out of the tables), and the sweep goes on.
+/// </summary>
+public sealed record SweepResult(string Run, string Teacher, string Student, string Method, ulong Seed, double BestAccuracy, double LastAccuracy, double Seconds,
+    bool Diverged = false, string? Failure = null);
 
 /// <summary>
 /// Runs a <see cref="SweepConfig"/> grid and tabulates it. Each finished run gets a summary.json,
@@ -30,8 +35,8 @@ public sealed class Sweep
         _observer = observerFor;
         if (config.Students.Count == 0) throw new ConfigException(new[] { "students: list at least one student" });
         if (config.Methods.Count == 0) throw new ConfigException(new[] { "methods: list at least one method" });
-        if (config.Methods.Any(m => (m.Method ?? m.Name) != "vanilla") && config.Teachers.Count == 0)
-            throw new ConfigException(new[] { "teachers: methods other than vanilla need at least one teacher" });
+        if (config.Methods.Any(m => !DistillerRegistry.Contains(m.Method ?? m.Name) || DistillerRegistry.Get(m.Method ?? m.Name).NeedsTeacher) && config.Teachers.Count == 0)
+            throw new ConfigException(new[] { "teachers: methods that distil need at least one teacher" });
     }
 
     public string Root => Path.Combine(_config.OutputDir, _config.Name);
@@ -52,7 +57,8 @@ public sealed class Sweep
                 foreach (var method in _config.Methods)
                 {
                     string methodName = method.Method ?? method.Name;
-                    var teachers = methodName == "vanilla" ? new[] { "-" } : _config.Teachers.Select(t => t.Name).ToArray();
+                    bool needsTeacher = !DistillerRegistry.Contains(methodName) || DistillerRegistry.Get(methodName).NeedsTeacher;
+                    var teachers = needsTeacher ? _config.Teachers.Select(t => t.Name).ToArray() : new[] { "-" };
                     foreach (var teacher in teachers)
                     {
                         var overrides = student.Set.Concat(method.Set).Append($"method.name={methodName}").Append($"seed={seed}");
@@ -69,26 +75,37 @@ public sealed class Sweep
 
     private string TrainTeacher(SweepTeacher teacher, string run, IEnumerable<string> overrides, CancellationToken cancellation)
     {
-        _teacherResults.Add(RunCell(run, Path.Combine(_folder, teacher.Config), RunKind.Train, teacher.Set.Concat(overrides), "-", teacher.Name, "vanilla", 0, cancellation));
+        _teacherResults.Add(RunCell(run, Path.Combine(_folder, teacher.Config), RunKind.Train, teacher.Set.Concat(overrides), "-", teacher.Name, "vanilla", 0, cancellation, isTeacher: true));
         return Path.Combine(Root, run);
     }
 
-    private SweepResult RunCell(string run, string configPath, RunKind kind, IEnumerable<string> overrides, string teacher, string student, string method, ulong seed, CancellationToken cancellation)
+    private SweepResult RunCell(string run, string configPath, RunKind kind, IEnumerable<string> overrides, string teacher, string student, string method, ulong seed,
+        CancellationToken cancellation, bool isTeacher = false)
     {
         string dir = Path.Combine(Root, run);
         string summaryPath = Path.Combine(dir, SummaryFile);
         if (File.Exists(summaryPath)) return JsonSerializer.Deserialize<SweepResult>(File.ReadAllText(summaryPath))!;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        RunSummary summary;
-        if (Checkpoint.List(dir).Count > 0) summary = Trainer.Resume(dir, _observer(run), cancellation);
-        else
+        SweepResult result;
+        try
         {
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); // started but never checkpointed
-            var (config, _) = ConfigLoader.Load<RunConfig>(configPath, overrides.Concat(new[] { $"output_dir={Root}", $"name={run}" }));
-            summary = Trainer.Start(config, kind, _observer(run), cancellation);
+            RunSummary summary;
+            if (Checkpoint.List(dir).Count > 0) summary = Trainer.Resume(dir, _observer(run), cancellation);
+            else
+            {
+                if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); // started but never checkpointed
+                var (config, _) = ConfigLoader.Load<RunConfig>(configPath, overrides.Concat(new[] { $"output_dir={Root}", $"name={run}" }));
+                summary = Trainer.Start(config, kind, _observer(run), cancellation);
+            }
+            if (summary.Status != RunStatus.Completed) throw new OperationCanceledException($"sweep stopped during {run}; run the sweep again to continue");
+            result = new SweepResult(run, teacher, student, method, seed, summary.BestAccuracy, summary.LastAccuracy, clock.Elapsed.TotalSeconds);
         }
-        if (summary.Status != RunStatus.Completed) throw new OperationCanceledException($"sweep stopped during {run}; run the sweep again to continue");
-        var result = new SweepResult(run, teacher, student, method, seed, summary.BestAccuracy, summary.LastAccuracy, clock.Elapsed.TotalSeconds);
+        catch (NonFiniteLossException e) when (!isTeacher)
+        {
+            // A method that diverges is a result of the grid, not a reason to abandon it; a teacher
+            // that diverges is (its students could not run), so it still stops the sweep.
+            result = new SweepResult(run, teacher, student, method, seed, 0, 0, clock.Elapsed.TotalSeconds, Diverged: true, Failure: e.Message);
+        }
         string tmp = summaryPath + ".tmp";
         File.WriteAllText(tmp, JsonSerializer.Serialize(result));
         File.Move(tmp, summaryPath, overwrite: true);
@@ -97,16 +114,23 @@ public sealed class Sweep
 
     private void WriteTables(IReadOnlyList<SweepResult> results)
     {
-        var csv = new StringBuilder("run,teacher,student,method,seed,best_accuracy,last_accuracy,seconds\n");
+        var csv = new StringBuilder("run,teacher,student,method,seed,best_accuracy,last_accuracy,seconds,status\n");
         foreach (var r in results)
-            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{r.Run},{r.Teacher},{r.Student},{r.Method},{r.Seed},{r.BestAccuracy:R},{r.LastAccuracy:R},{r.Seconds:F1}"));
+            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{r.Run},{r.Teacher},{r.Student},{r.Method},{r.Seed},{(r.Diverged ? "" : r.BestAccuracy.ToString("R", CultureInfo.InvariantCulture))},{(r.Diverged ? "" : r.LastAccuracy.ToString("R", CultureInfo.InvariantCulture))},{r.Seconds:F1},{(r.Diverged ? "diverged" : "completed")}"));
         WriteAtomically(Path.Combine(Root, "results.csv"), csv.ToString());
 
         var md = new StringBuilder($"# Sweep {_config.Name}\n\nMean ± sample standard deviation over seeds {string.Join(", ", _config.Seeds)} (test accuracy, %).\n\n");
         md.AppendLine("| student | teacher | method | best acc | last acc | runs | time per run |");
         md.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: |");
         foreach (var g in results.GroupBy(r => (r.Student, r.Teacher, r.Method)))
-            md.AppendLine($"| {g.Key.Student} | {g.Key.Teacher} | {g.Key.Method} | {MeanStd(g.Select(r => r.BestAccuracy))} | {MeanStd(g.Select(r => r.LastAccuracy))} | {g.Count()} | {g.Average(r => r.Seconds).ToString("F0", CultureInfo.InvariantCulture)} s |");
+        {
+            var finished = g.Where(r => !r.Diverged).ToList();
+            int diverged = g.Count() - finished.Count;
+            string best = finished.Count == 0 ? "diverged" : MeanStd(finished.Select(r => r.BestAccuracy));
+            string last = finished.Count == 0 ? "diverged" : MeanStd(finished.Select(r => r.LastAccuracy));
+            string runs = diverged == 0 ? $"{g.Count()}" : $"{finished.Count} (+{diverged} diverged)";
+            md.AppendLine($"| {g.Key.Student} | {g.Key.Teacher} | {g.Key.Method} | {best} | {last} | {runs} | {g.Average(r => r.Seconds).ToString("F0", CultureInfo.InvariantCulture)} s |");
+        }
         if (_teacherResults.Count > 0)
         {
             md.AppendLine("\nTeachers (trained with `vanilla` before the students):\n");
