@@ -31,22 +31,13 @@ public class SweepTests
     [Fact]
     public void RunsTheGridTabulatesAndSkipsFinishedRunsWhenRunAgain()
     {
-        var folder = Directory.CreateTempSubdirectory("cd-sweep-").FullName;
-        try
+        WithSweep("""
+            seeds: [0, 1]
+            teachers: [{ name: cnn, config: teacher.yaml }]
+            students: [{ name: small }]
+            methods: [{ name: vanilla }, { name: kd, set: ["method.params.temperature=2"] }]
+            """, sweep =>
         {
-            File.WriteAllText(Path.Combine(folder, "teacher.yaml"), Teacher);
-            File.WriteAllText(Path.Combine(folder, "student.yaml"), Student);
-            File.WriteAllText(Path.Combine(folder, "sweep.yaml"), $$"""
-                name: grid
-                output_dir: {{Path.Combine(folder, "runs")}}
-                base: student.yaml
-                seeds: [0, 1]
-                teachers: [{ name: cnn, config: teacher.yaml }]
-                students: [{ name: small }]
-                methods: [{ name: vanilla }, { name: kd, set: ["method.params.temperature=2"] }]
-                """);
-            var (config, _) = ConfigLoader.Load<SweepConfig>(Path.Combine(folder, "sweep.yaml"));
-            var sweep = new Sweep(config, folder, _ => new NullObserver());
             var first = sweep.Run();
             Assert.Equal(4, first.Count); // 2 methods × 2 seeds (teachers are not rows)
             Assert.Equal(new[] { "small_vanilla_s0", "small_kd_from_cnn_s0", "small_vanilla_s1", "small_kd_from_cnn_s1" }, first.Select(r => r.Run));
@@ -60,31 +51,21 @@ public class SweepTests
             var second = sweep.Run();
             Assert.Equal(first, second);
             Assert.Equal(before, Directory.GetFiles(sweep.Root, "*.safetensors", SearchOption.AllDirectories).Select(File.GetLastWriteTimeUtc).ToArray());
-        }
-        finally { Directory.Delete(folder, recursive: true); }
+        });
     }
 
     [Fact]
     public void ASharedTeacherIsTrainedOnceAndLabelledEntriesRunVariantsOfAMethod()
     {
-        var folder = Directory.CreateTempSubdirectory("cd-sweep-").FullName;
-        try
+        WithSweep("""
+            seeds: [3, 4]
+            teachers: [{ name: cnn, config: teacher.yaml, shared: true }]
+            students: [{ name: small }]
+            methods:
+              - { name: kd_t2, method: kd, set: ["method.params.temperature=2"] }
+              - { name: kd_t8, method: kd, set: ["method.params.temperature=8"] }
+            """, sweep =>
         {
-            File.WriteAllText(Path.Combine(folder, "teacher.yaml"), Teacher);
-            File.WriteAllText(Path.Combine(folder, "student.yaml"), Student);
-            File.WriteAllText(Path.Combine(folder, "sweep.yaml"), $$"""
-                name: grid
-                output_dir: {{Path.Combine(folder, "runs")}}
-                base: student.yaml
-                seeds: [3, 4]
-                teachers: [{ name: cnn, config: teacher.yaml, shared: true }]
-                students: [{ name: small }]
-                methods:
-                  - { name: kd_t2, method: kd, set: ["method.params.temperature=2"] }
-                  - { name: kd_t8, method: kd, set: ["method.params.temperature=8"] }
-                """);
-            var (config, _) = ConfigLoader.Load<SweepConfig>(Path.Combine(folder, "sweep.yaml"));
-            var sweep = new Sweep(config, folder, _ => new NullObserver());
             var results = sweep.Run();
 
             Assert.Equal(new[] { "teacher_cnn" }, Directory.GetDirectories(sweep.Root, "teacher_*").Select(Path.GetFileName));
@@ -96,32 +77,22 @@ public class SweepTests
             var md = File.ReadAllText(Path.Combine(sweep.Root, "results.md"));
             Assert.Contains("| small | cnn | kd_t8 |", md);
             Assert.Contains("| teacher_cnn |", md);
-        }
-        finally { Directory.Delete(folder, recursive: true); }
+        });
     }
 
     [Fact]
     public void ADivergingMethodIsRecordedAndTheSweepGoesOn()
     {
-        var folder = Directory.CreateTempSubdirectory("cd-sweep-").FullName;
-        try
+        DistillerRegistry.Register(typeof(NanFromStep));
+        WithSweep("""
+            seeds: [0]
+            teachers: [{ name: cnn, config: teacher.yaml, shared: true }]
+            students: [{ name: small }]
+            methods:
+              - { name: nan, method: test_nan_from_step, set: ["method.params.step=1"] }
+              - { name: kd }
+            """, sweep =>
         {
-            File.WriteAllText(Path.Combine(folder, "teacher.yaml"), Teacher);
-            File.WriteAllText(Path.Combine(folder, "student.yaml"), Student);
-            File.WriteAllText(Path.Combine(folder, "sweep.yaml"), $$"""
-                name: grid
-                output_dir: {{Path.Combine(folder, "runs")}}
-                base: student.yaml
-                seeds: [0]
-                teachers: [{ name: cnn, config: teacher.yaml, shared: true }]
-                students: [{ name: small }]
-                methods:
-                  - { name: nan, method: test_nan_from_step, set: ["method.params.step=1"] }
-                  - { name: kd }
-                """);
-            DistillerRegistry.Register(typeof(NanFromStep));
-            var (config, _) = ConfigLoader.Load<SweepConfig>(Path.Combine(folder, "sweep.yaml"));
-            var sweep = new Sweep(config, folder, _ => new NullObserver());
             var results = sweep.Run();
 
             Assert.True(results[0].Diverged);
@@ -132,12 +103,28 @@ public class SweepTests
             Assert.EndsWith(",diverged", File.ReadAllLines(Path.Combine(sweep.Root, "results.csv"))[1]);
             // Run again: the diverged cell is finished, nothing reruns.
             Assert.Equal(results, sweep.Run());
-        }
-        finally { Directory.Delete(folder, recursive: true); }
+        });
     }
 
     [Fact]
     public void MeanStdUsesTheSampleDeviation() => Assert.Equal("50.00 ± 10.00", Sweep.MeanStd(new[] { 0.4, 0.5, 0.6 }));
+
+    /// <summary>Writes the teacher and student configs and a sweep.yaml with <paramref name="grid"/> (everything after
+    /// name, output_dir and base) into a temporary folder, and runs <paramref name="test"/> on the sweep.</summary>
+    private static void WithSweep(string grid, Action<Sweep> test)
+    {
+        var folder = Directory.CreateTempSubdirectory("cd-sweep-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "teacher.yaml"), Teacher);
+            File.WriteAllText(Path.Combine(folder, "student.yaml"), Student);
+            File.WriteAllText(Path.Combine(folder, "sweep.yaml"),
+                $"name: grid\noutput_dir: {Path.Combine(folder, "runs")}\nbase: student.yaml\n{grid}");
+            var (config, _) = ConfigLoader.Load<SweepConfig>(Path.Combine(folder, "sweep.yaml"));
+            test(new Sweep(config, folder, _ => new NullObserver()));
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
 
     private sealed class NullObserver : ITrainingObserver { }
 }
