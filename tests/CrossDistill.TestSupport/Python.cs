@@ -48,10 +48,11 @@ public static class Python
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {Interpreter}.");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        // Generous: a full-size reference (ViT-B, Mixer-B) takes ~20 s on a quiet machine, minutes on a busy one.
+        if (!process.WaitForExit(TimeSpan.FromMinutes(15)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Interpreter} did not finish within 2 minutes.");
+            throw new TimeoutException($"{Interpreter} did not finish within 15 minutes.");
         }
         process.WaitForExit();
         if (process.ExitCode != 0)
