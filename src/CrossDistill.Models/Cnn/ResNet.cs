@@ -129,13 +129,20 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor x)
     {
-        // Batch norm's backward reads its input and ReLU's its output; the normalised values and the
-        // residual sum are read by no backward, so they go once consumed.
+        // Batch norm's backward reads its input and ReLU's its output, so the normalised values go once consumed.
         var normalized = _bn1.Forward(_conv1.Forward(x));
         var h = F.Relu(normalized);
         Intermediates.Release(normalized);
-        var branch = _bn2.Forward(_conv2.Forward(h));
-        var shortcut = _downsample?.Forward(x);
+        return ResidualRelu(_bn2.Forward(_conv2.Forward(h)), _downsample, x);
+    }
+
+    /// <summary>
+    /// relu(branch + shortcut(x)), the end of both residual blocks; the branch, the shortcut and
+    /// their sum are read by no backward (ReLU's reads its output), so they go once consumed.
+    /// </summary>
+    internal static Tensor ResidualRelu(Tensor branch, Sequential? downsample, Tensor x)
+    {
+        var shortcut = downsample?.Forward(x);
         var sum = branch + (shortcut ?? x);
         var output = F.Relu(sum);
         Intermediates.Release(branch, shortcut, sum);
@@ -172,11 +179,6 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
         var normalized2 = _bn2.Forward(_conv2.Forward(h));
         h = F.Relu(normalized2);
         Intermediates.Release(normalized1, normalized2);
-        var branch = _bn3.Forward(_conv3.Forward(h));
-        var shortcut = _downsample?.Forward(x);
-        var sum = branch + (shortcut ?? x);
-        var output = F.Relu(sum);
-        Intermediates.Release(branch, shortcut, sum);
-        return output;
+        return BasicBlock.ResidualRelu(_bn3.Forward(_conv3.Forward(h)), _downsample, x);
     }
 }
