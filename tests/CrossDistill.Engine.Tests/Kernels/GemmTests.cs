@@ -1,4 +1,5 @@
 using CrossDistill.Engine.Kernels;
+using CrossDistill.Engine.Tests.Determinism;
 
 namespace CrossDistill.Engine.Tests.Kernels;
 
@@ -7,6 +8,8 @@ namespace CrossDistill.Engine.Tests.Kernels;
 /// transpose combinations, odd and padded shapes on both the packed and the small-matrix path,
 /// alpha/beta variations, batches and fused epilogues.
 /// </summary>
+// One test switches Workers.Threads, which would change the pieces of every kernel running in parallel.
+[Collection(SerialCollection.Name)]
 public unsafe class GemmTests
 {
     private static readonly object KernelGate = new();

@@ -1,8 +1,11 @@
 using CrossDistill.Engine.Kernels;
+using CrossDistill.Engine.Tests.Determinism;
 using CrossDistill.TestSupport;
 
 namespace CrossDistill.Engine.Tests.Ops;
 
+// One test switches Workers.Threads, which would change the pieces of every kernel running in parallel.
+[Collection(SerialCollection.Name)]
 public class ConvOpTests
 {
     private const string File = "conv";

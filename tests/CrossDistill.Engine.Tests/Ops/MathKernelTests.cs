@@ -1,4 +1,5 @@
 using CrossDistill.Engine.Kernels;
+using CrossDistill.Engine.Tests.Determinism;
 using CrossDistill.TestSupport;
 
 namespace CrossDistill.Engine.Tests.Ops;
@@ -8,6 +9,8 @@ namespace CrossDistill.Engine.Tests.Ops;
 /// double references; layouts they must keep; thread-count independence; NaN and edge semantics;
 /// argument errors.
 /// </summary>
+// One test switches Workers.Threads, which would change the pieces of every kernel running in parallel.
+[Collection(SerialCollection.Name)]
 public class MathKernelTests
 {
     private static double[] Row(float[] data, int start, int length, int stride = 1)
