@@ -39,15 +39,26 @@ namespace CrossDistill.Engine
     public static partial class Torch
     {
         /// <summary>Elementwise maximum with broadcasting; on ties each input gets half the gradient.</summary>
-        public static Tensor Maximum(Tensor a, Tensor b)
+        public static Tensor Maximum(Tensor a, Tensor b) => Extremum("Maximum", new MaximumOperator(), a, b, larger: true);
+
+        /// <summary>
+        /// maximum or minimum with broadcasting and their shared gradient rule: one backward operator
+        /// gives the winner's share, so minimum asks it with the inputs swapped (a's share of
+        /// minimum(a, b) is b's share of maximum(b, a): all where a &lt; b, half on ties, g on NaN).
+        /// </summary>
+        internal static Tensor Extremum<TOperator>(string name, TOperator op, Tensor a, Tensor b, bool larger)
+            where TOperator : struct, IBinaryOperator
         {
-            OpSupport.CheckBroadcast("Maximum", a, b);
-            var y = Elementwise.Zip(new MaximumOperator(), a, b);
+            OpSupport.CheckBroadcast(name, a, b);
+            var y = Elementwise.Zip(op, a, b);
             if (!Autograd.ShouldRecord(a, b)) return y;
-            return Autograd.Record(y, "MaximumBackward", new[] { a, b }, g => new[]
+            Tensor Share(Tensor self, Tensor other, Tensor g) =>
+                OpSupport.ReduceTo(larger ? TernaryElementwise.Zip(new MaximumBackwardOperator(), self, other, g)
+                                          : TernaryElementwise.Zip(new MaximumBackwardOperator(), other, self, g), self.Shape);
+            return Autograd.Record(y, name + "Backward", new[] { a, b }, g => new[]
             {
-                a.RequiresGrad ? OpSupport.ReduceTo(TernaryElementwise.Zip(new MaximumBackwardOperator(), a, b, g), a.Shape) : null,
-                b.RequiresGrad ? OpSupport.ReduceTo(TernaryElementwise.Zip(new MaximumBackwardOperator(), b, a, g), b.Shape) : null,
+                a.RequiresGrad ? Share(a, b, g) : null,
+                b.RequiresGrad ? Share(b, a, g) : null,
             });
         }
     }
